@@ -1,0 +1,222 @@
+package dav
+
+import (
+	"bufio"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// XML namespaces.
+const (
+	nsDAV      = "DAV:"
+	nsCalDAV   = "urn:ietf:params:xml:ns:caldav"
+	nsCardDAV  = "urn:ietf:params:xml:ns:carddav"
+	nsCS       = "http://calendarserver.org/ns/" // getctag
+	nsApple    = "http://apple.com/ns/ical/"     // calendar-color
+	nsEasbridge = "urn:easbridge:dav"             // readable error messages
+)
+
+// prefixes maps the namespaces we write to fixed prefixes, declared once
+// on the root element by nsDecls.
+var prefixes = map[string]string{
+	nsDAV:      "d",
+	nsCalDAV:   "c",
+	nsCardDAV:  "card",
+	nsCS:       "cs",
+	nsApple:    "ical",
+	nsEasbridge: "e",
+}
+
+const nsDecls = ` xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"` +
+	` xmlns:card="urn:ietf:params:xml:ns:carddav" xmlns:cs="http://calendarserver.org/ns/"` +
+	` xmlns:ical="http://apple.com/ns/ical/" xmlns:e="urn:easbridge:dav"`
+
+const xmlHeader = `<?xml version="1.0" encoding="utf-8"?>` + "\n"
+
+// Frequently used names.
+var (
+	nameGetETag      = xml.Name{Space: nsDAV, Local: "getetag"}
+	nameCalendarData = xml.Name{Space: nsCalDAV, Local: "calendar-data"}
+	nameAddressData  = xml.Name{Space: nsCardDAV, Local: "address-data"}
+)
+
+// escapeText writes s with XML escaping.
+func escapeText(b *strings.Builder, s string) {
+	xml.EscapeText(b, []byte(s))
+}
+
+func escaped(s string) string {
+	var b strings.Builder
+	escapeText(&b, s)
+	return b.String()
+}
+
+// hrefXML is an href element for a path.
+func hrefXML(p string) string {
+	return "<d:href>" + escaped(p) + "</d:href>"
+}
+
+// propNames collects the names of the child elements of a DAV:prop.
+type propNames []xml.Name
+
+// UnmarshalXML implements xml.Unmarshaler.
+func (p *propNames) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			*p = append(*p, t.Name)
+			if err := d.Skip(); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+// decodeBody decodes an XML request body into v. An empty body leaves v
+// unchanged and returns false.
+func decodeBody(r *http.Request, v any) (bool, error) {
+	br := bufio.NewReader(io.LimitReader(r.Body, 16<<20))
+	if _, err := br.Peek(1); err == io.EOF {
+		return false, nil
+	}
+	if err := xml.NewDecoder(br).Decode(v); err != nil {
+		return false, httpErrorf(http.StatusBadRequest, "dav: malformed XML request body: %v", err)
+	}
+	return true, nil
+}
+
+// propResult is one property in a response: its value as inner XML (with
+// our fixed prefixes) and its status.
+type propResult struct {
+	name   xml.Name
+	status int
+	inner  string
+}
+
+// msWriter streams a 207 multistatus (RFC 4918 13).
+type msWriter struct {
+	w *bufio.Writer
+}
+
+func newMultiStatus(w http.ResponseWriter) *msWriter {
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusMultiStatus)
+	ms := &msWriter{w: bufio.NewWriterSize(w, 32<<10)}
+	ms.w.WriteString(xmlHeader + "<d:multistatus" + nsDecls + ">\n")
+	return ms
+}
+
+// status writes a response carrying only a status, as for a deleted member
+// in sync-collection or a missing href in multiget.
+func (ms *msWriter) status(href string, status int) {
+	ms.w.WriteString("<d:response>" + hrefXML(href) + "<d:status>" + statusLine(status) + "</d:status></d:response>\n")
+}
+
+// response writes one response with propstats grouped by status.
+func (ms *msWriter) response(href string, props []propResult, namesOnly bool) {
+	ms.w.WriteString("<d:response>" + hrefXML(href))
+	var statuses []int
+	seen := map[int]bool{}
+	for _, p := range props {
+		if !seen[p.status] {
+			seen[p.status] = true
+			statuses = append(statuses, p.status)
+		}
+	}
+	for _, st := range statuses {
+		ms.w.WriteString("<d:propstat><d:prop>")
+		for _, p := range props {
+			if p.status != st {
+				continue
+			}
+			if namesOnly || p.inner == "" {
+				writeEmptyElem(ms.w, p.name)
+			} else {
+				writeElem(ms.w, p.name, p.inner)
+			}
+		}
+		ms.w.WriteString("</d:prop><d:status>" + statusLine(st) + "</d:status></d:propstat>")
+	}
+	ms.w.WriteString("</d:response>\n")
+}
+
+// close ends the document, with a sync-token when non-empty.
+func (ms *msWriter) close(syncToken string) error {
+	if syncToken != "" {
+		ms.w.WriteString("<d:sync-token>" + escaped(syncToken) + "</d:sync-token>\n")
+	}
+	ms.w.WriteString("</d:multistatus>\n")
+	return ms.w.Flush()
+}
+
+func statusLine(code int) string {
+	return "HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code)
+}
+
+// elemOpen returns the open tag of n and its close tag; names in foreign
+// namespaces get a local declaration.
+func elemTags(n xml.Name) (open, close string) {
+	if p, ok := prefixes[n.Space]; ok {
+		q := p + ":" + n.Local
+		return "<" + q, "</" + q + ">"
+	}
+	if n.Space == "" {
+		return "<" + n.Local + ` xmlns=""`, "</" + n.Local + ">"
+	}
+	return "<x:" + n.Local + ` xmlns:x="` + escaped(n.Space) + `"`, "</x:" + n.Local + ">"
+}
+
+func writeEmptyElem(w *bufio.Writer, n xml.Name) {
+	open, _ := elemTags(n)
+	w.WriteString(open + "/>")
+}
+
+func writeElem(w *bufio.Writer, n xml.Name, inner string) {
+	open, close := elemTags(n)
+	w.WriteString(open + ">" + inner + close)
+}
+
+// quoteETag returns the ETag header form of a stored tag.
+func quoteETag(etag string) string {
+	return strconv.Quote(etag)
+}
+
+// parseCondition reads an If-Match or If-None-Match header into the
+// Backend's form: "" absent, "*" any, else one ETag without quotes (weak
+// tags compare as their opaque part). A list keeps its first tag.
+func parseCondition(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "*" {
+		return v, nil
+	}
+	first := strings.TrimSpace(strings.SplitN(v, ",", 2)[0])
+	first = strings.TrimPrefix(first, "W/")
+	if len(first) < 2 || first[0] != '"' || first[len(first)-1] != '"' {
+		return "", httpErrorf(http.StatusBadRequest, "dav: malformed entity tag %q", v)
+	}
+	return first[1 : len(first)-1], nil
+}
+
+// depthOf reads the Depth header (RFC 4918 10.2); def when absent.
+func depthOf(r *http.Request, def int) (int, error) {
+	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Depth"))) {
+	case "":
+		return def, nil
+	case "0":
+		return 0, nil
+	case "1":
+		return 1, nil
+	case "infinity":
+		return 2, nil
+	}
+	return 0, httpErrorf(http.StatusBadRequest, "dav: bad Depth header %q", r.Header.Get("Depth"))
+}
