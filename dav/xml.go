@@ -11,22 +11,22 @@ import (
 
 // XML namespaces.
 const (
-	nsDAV      = "DAV:"
-	nsCalDAV   = "urn:ietf:params:xml:ns:caldav"
-	nsCardDAV  = "urn:ietf:params:xml:ns:carddav"
-	nsCS       = "http://calendarserver.org/ns/" // getctag
-	nsApple    = "http://apple.com/ns/ical/"     // calendar-color
+	nsDAV       = "DAV:"
+	nsCalDAV    = "urn:ietf:params:xml:ns:caldav"
+	nsCardDAV   = "urn:ietf:params:xml:ns:carddav"
+	nsCS        = "http://calendarserver.org/ns/" // getctag
+	nsApple     = "http://apple.com/ns/ical/"     // calendar-color
 	nsEasbridge = "urn:easbridge:dav"             // readable error messages
 )
 
 // prefixes maps the namespaces we write to fixed prefixes, declared once
 // on the root element by nsDecls.
 var prefixes = map[string]string{
-	nsDAV:      "d",
-	nsCalDAV:   "c",
-	nsCardDAV:  "card",
-	nsCS:       "cs",
-	nsApple:    "ical",
+	nsDAV:       "d",
+	nsCalDAV:    "c",
+	nsCardDAV:   "card",
+	nsCS:        "cs",
+	nsApple:     "ical",
 	nsEasbridge: "e",
 }
 
