@@ -20,7 +20,9 @@ type command struct {
 }
 
 // commands lists the subcommands; each lives in a file of its own name.
-var commands = map[string]command{}
+var commands = map[string]command{
+	"serve-dav": {"serve a store directory over CalDAV/CardDAV, without EAS", serveDAV},
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
