@@ -145,7 +145,8 @@ func isNotFound(err error) bool {
 	return ok && he.status == http.StatusNotFound
 }
 
-// syncCollection answers sync-collection (RFC 6578 3). Collections here
+// syncCollection answers sync-collection (RFC 6578 3). The Depth header is
+// ignored: RFC 6578 asks for 0, some clients send 1. Collections here
 // hold no sub-collections, so sync-level infinite is the same as 1. The
 // Backend's token covers every change, so a limit smaller than the
 // change set cannot be honoured by truncation: the request fails with
@@ -155,9 +156,6 @@ func (h *Handler) syncCollection(w http.ResponseWriter, r *http.Request, t targe
 	if t.kind != targetCollection {
 		return preconditionError(http.StatusForbidden, "d:supported-report", "",
 			"dav: sync-collection is only supported on a collection")
-	}
-	if d := r.Header.Get("Depth"); d != "" && d != "0" {
-		return httpErrorf(http.StatusBadRequest, "dav: sync-collection needs Depth 0, got %q", d)
 	}
 	switch strings.TrimSpace(req.SyncLevel) {
 	case "1", "infinite", "infinity", "":

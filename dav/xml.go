@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // XML namespaces.
@@ -43,14 +44,50 @@ var (
 	nameAddressData  = xml.Name{Space: nsCardDAV, Local: "address-data"}
 )
 
-// escapeText writes s with XML escaping.
+// escapeText writes s as XML character data. Quotes need no escaping in
+// text. CR is kept as a reference because XML parsers turn a literal CRLF
+// into LF, and calendar-data must reach the client byte for byte.
+// Characters XML cannot carry (other controls, invalid UTF-8) become
+// U+FFFD, so a stored object can never break a multistatus.
 func escapeText(b *strings.Builder, s string) {
-	xml.EscapeText(b, []byte(s))
+	last := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		var rep string
+		switch {
+		case r == '&':
+			rep = "&amp;"
+		case r == '<':
+			rep = "&lt;"
+		case r == '>':
+			rep = "&gt;"
+		case r == '\r':
+			rep = "&#13;"
+		case r == '\t' || r == '\n':
+		case r < 0x20 || r == 0xFFFE || r == 0xFFFF || (r == utf8.RuneError && size == 1):
+			rep = "\uFFFD"
+		}
+		if rep != "" {
+			b.WriteString(s[last:i])
+			b.WriteString(rep)
+			last = i + size
+		}
+		i += size
+	}
+	b.WriteString(s[last:])
 }
 
 func escaped(s string) string {
 	var b strings.Builder
+	b.Grow(len(s) + 16)
 	escapeText(&b, s)
+	return b.String()
+}
+
+// escapedAttr escapes an attribute value.
+func escapedAttr(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
 	return b.String()
 }
 
@@ -172,7 +209,7 @@ func elemTags(n xml.Name) (open, close string) {
 	if n.Space == "" {
 		return "<" + n.Local + ` xmlns=""`, "</" + n.Local + ">"
 	}
-	return "<x:" + n.Local + ` xmlns:x="` + escaped(n.Space) + `"`, "</x:" + n.Local + ">"
+	return "<x:" + n.Local + ` xmlns:x="` + escapedAttr(n.Space) + `"`, "</x:" + n.Local + ">"
 }
 
 func writeEmptyElem(w *bufio.Writer, n xml.Name) {
