@@ -1,0 +1,339 @@
+package eas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/easbridge/easbridge/eas/wbxml"
+)
+
+// policyTypeWBXML is the only policy type of 12.0 and later (MS-ASPROV
+// 2.2.2.44).
+const policyTypeWBXML = "MS-EAS-Provisioning-WBXML"
+
+// Policy is the security policy the server demands (MS-ASPROV 2.2.2.27
+// EASProvisionDoc). The commonly enforced settings are typed fields; every
+// setting the server sent, known or not, is also in Settings, in document
+// order.
+type Policy struct {
+	Type   string // MS-EAS-Provisioning-WBXML
+	Status int    // 1 success, 2 no policy for this client (MS-ASPROV 2.2.2.54.1)
+	Key    string // the temporary key of phase 1 while deciding, the final key after
+
+	DevicePasswordEnabled              bool
+	AlphanumericDevicePasswordRequired bool
+	AllowSimpleDevicePassword          bool
+	PasswordRecoveryEnabled            bool
+	RequireDeviceEncryption            bool
+	RequireStorageCardEncryption       bool
+	AttachmentsEnabled                 bool
+	AllowHTMLEmail                     bool
+	MinDevicePasswordLength            int
+	MinDevicePasswordComplexCharacters int
+	MaxDevicePasswordFailedAttempts    int
+	MaxInactivityTimeDeviceLock        int // seconds
+	DevicePasswordExpiration           int // days
+	DevicePasswordHistory              int
+	MaxAttachmentSize                  int // bytes
+	MaxEmailAgeFilter                  int // FilterType value
+	MaxCalendarAgeFilter               int // FilterType value
+	MaxEmailBodyTruncationSize         int // KB, -1 no limit
+	MaxEmailHTMLBodyTruncationSize     int // KB, -1 no limit
+
+	Settings []PolicySetting
+}
+
+// PolicySetting is one element of the EASProvisionDoc, by its MS-ASPROV
+// name. List settings carry their entries joined by commas.
+type PolicySetting struct {
+	Name  string
+	Value string
+}
+
+// None reports that the server has no policy for this client (policy
+// status 2): nothing to enforce.
+func (p *Policy) None() bool { return p.Status == 2 }
+
+// Provision runs both phases of MS-ASPROV 3.1.5.1: it downloads the
+// policy, lets Config.AcceptPolicy decide, and acknowledges it to obtain
+// the final policy key, which every later request carries. The client
+// calls it by itself on HTTP 449 and statuses 141-144; callers may call it
+// up front. A pending remote wipe returns ErrRemoteWipe and is never
+// acknowledged.
+func (c *Client) Provision(ctx context.Context) (*Policy, error) {
+	c.provMu.Lock()
+	defer c.provMu.Unlock()
+	v, err := c.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.setPolicyKey("")
+	pol, wipe, err := c.provisionPhase(ctx, v, nil)
+	if err != nil {
+		return nil, err
+	}
+	if wipe {
+		return pol, ErrRemoteWipe
+	}
+	if pol.None() {
+		c.log.Info("eas server has no policy for this device")
+		return pol, nil
+	}
+	if c.cfg.AcceptPolicy != nil {
+		if err := c.cfg.AcceptPolicy(ctx, pol); err != nil {
+			return pol, fmt.Errorf("%w: %w", ErrPolicyRefused, err)
+		}
+	}
+	ack := &Policy{Type: pol.Type, Key: pol.Key, Status: 1}
+	final, wipe, err := c.provisionPhase(ctx, v, ack)
+	if err != nil {
+		return pol, err
+	}
+	if wipe {
+		return pol, ErrRemoteWipe
+	}
+	pol.Key = final.Key
+	if final.Key != "" {
+		c.setPolicyKey(final.Key)
+	}
+	c.log.Info("eas device provisioned")
+	return pol, nil
+}
+
+// provisionPhase sends one Provision request: the download (ack nil) or
+// the acknowledgement.
+func (c *Client) provisionPhase(ctx context.Context, v Version, ack *Policy) (*Policy, bool, error) {
+	body, err := encode(func(e *wbxml.Encoder) {
+		e.Start(wbxml.ProvisionProvision)
+		if ack == nil && v >= V141 && c.cfg.DeviceInformation != nil {
+			encodeDeviceInformation(e, c.cfg.DeviceInformation)
+		}
+		e.Start(wbxml.ProvisionPolicies)
+		e.Start(wbxml.ProvisionPolicy)
+		e.Element(wbxml.ProvisionPolicyType, policyTypeWBXML)
+		if ack != nil {
+			e.Element(wbxml.ProvisionPolicyKey, ack.Key)
+			e.Element(wbxml.ProvisionStatus, strconv.Itoa(ack.Status))
+		}
+		e.End()
+		e.End()
+		e.End()
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	var pol *Policy
+	var wipe bool
+	err = c.roundTrip(ctx, &request{cmd: "Provision", body: body, provisioning: true}, wbxml.ProvisionProvision, func(d *wbxml.Decoder) error {
+		if d == nil {
+			return ErrEmptyResponse
+		}
+		var err error
+		pol, wipe, err = decodeProvision(d)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if pol == nil && !wipe {
+		return nil, false, errors.New("eas: the Provision answer holds no policy")
+	}
+	if pol == nil {
+		pol = &Policy{}
+	}
+	return pol, wipe, nil
+}
+
+func decodeProvision(d *wbxml.Decoder) (*Policy, bool, error) {
+	var pol *Policy
+	wipe := false
+	status := 0
+	for {
+		t, ok, err := d.Child()
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			break
+		}
+		switch t {
+		case wbxml.ProvisionStatus:
+			if status, err = readInt(d); err != nil {
+				return nil, false, err
+			}
+		case wbxml.ProvisionRemoteWipe:
+			wipe = true
+			err = d.Skip()
+		case wbxml.ProvisionPolicies:
+			for {
+				pt, ok, err := d.Child()
+				if err != nil {
+					return nil, false, err
+				}
+				if !ok {
+					break
+				}
+				if pt != wbxml.ProvisionPolicy {
+					if err := d.Skip(); err != nil {
+						return nil, false, err
+					}
+					continue
+				}
+				if pol, err = decodePolicy(d); err != nil {
+					return nil, false, err
+				}
+			}
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	if status != 1 && !wipe {
+		return nil, false, commandStatusError("Provision", status)
+	}
+	if pol != nil && pol.Status != 1 && pol.Status != 2 {
+		return nil, false, fmt.Errorf("eas: the server rejected the policy request with policy status %d", pol.Status)
+	}
+	return pol, wipe, nil
+}
+
+func decodePolicy(d *wbxml.Decoder) (*Policy, error) {
+	p := &Policy{}
+	for {
+		t, ok, err := d.Child()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return p, nil
+		}
+		switch t {
+		case wbxml.ProvisionPolicyType:
+			p.Type, err = d.Text()
+		case wbxml.ProvisionStatus:
+			p.Status, err = readInt(d)
+		case wbxml.ProvisionPolicyKey:
+			p.Key, err = d.Text()
+		case wbxml.ProvisionData:
+			err = decodePolicyData(d, p)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func decodePolicyData(d *wbxml.Decoder, p *Policy) error {
+	for {
+		t, ok, err := d.Child()
+		if err != nil || !ok {
+			return err
+		}
+		if t != wbxml.ProvisionEASProvisionDoc {
+			if err := d.Skip(); err != nil {
+				return err
+			}
+			continue
+		}
+		for {
+			st, ok, err := d.Child()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			name := tagName(st)
+			var val string
+			if name == "ApprovedApplicationList" || name == "UnapprovedInROMApplicationList" {
+				val, err = decodeList(d)
+			} else {
+				val, err = d.Text()
+			}
+			if err != nil {
+				return err
+			}
+			p.set(name, strings.TrimSpace(val))
+		}
+	}
+}
+
+func decodeList(d *wbxml.Decoder) (string, error) {
+	var vals []string
+	for {
+		_, ok, err := d.Child()
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return strings.Join(vals, ","), nil
+		}
+		s, err := d.Text()
+		if err != nil {
+			return "", err
+		}
+		vals = append(vals, s)
+	}
+}
+
+// tagName is the element name of t without its code page.
+func tagName(t wbxml.Tag) string {
+	s := t.String()
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func (p *Policy) set(name, val string) {
+	p.Settings = append(p.Settings, PolicySetting{Name: name, Value: val})
+	b := val == "1"
+	n, _ := strconv.Atoi(val)
+	switch name {
+	case "DevicePasswordEnabled":
+		p.DevicePasswordEnabled = b
+	case "AlphanumericDevicePasswordRequired":
+		p.AlphanumericDevicePasswordRequired = b
+	case "AllowSimpleDevicePassword":
+		p.AllowSimpleDevicePassword = b
+	case "PasswordRecoveryEnabled":
+		p.PasswordRecoveryEnabled = b
+	case "RequireDeviceEncryption":
+		p.RequireDeviceEncryption = b
+	case "RequireStorageCardEncryption":
+		p.RequireStorageCardEncryption = b
+	case "AttachmentsEnabled":
+		p.AttachmentsEnabled = b
+	case "AllowHTMLEmail":
+		p.AllowHTMLEmail = b
+	case "MinDevicePasswordLength":
+		p.MinDevicePasswordLength = n
+	case "MinDevicePasswordComplexCharacters":
+		p.MinDevicePasswordComplexCharacters = n
+	case "MaxDevicePasswordFailedAttempts":
+		p.MaxDevicePasswordFailedAttempts = n
+	case "MaxInactivityTimeDeviceLock":
+		p.MaxInactivityTimeDeviceLock = n
+	case "DevicePasswordExpiration":
+		p.DevicePasswordExpiration = n
+	case "DevicePasswordHistory":
+		p.DevicePasswordHistory = n
+	case "MaxAttachmentSize":
+		p.MaxAttachmentSize = n
+	case "MaxEmailAgeFilter":
+		p.MaxEmailAgeFilter = n
+	case "MaxCalendarAgeFilter":
+		p.MaxCalendarAgeFilter = n
+	case "MaxEmailBodyTruncationSize":
+		p.MaxEmailBodyTruncationSize = n
+	case "MaxEmailHTMLBodyTruncationSize":
+		p.MaxEmailHTMLBodyTruncationSize = n
+	}
+}

@@ -1,0 +1,144 @@
+package eas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/easbridge/easbridge/eas/wbxml"
+)
+
+// Message is a message to send with SendMail, SmartReply or SmartForward.
+type Message struct {
+	// MIME is the whole RFC 5322 message. Set Date and Message-ID: some
+	// servers (SOGo) keep the Sent copy without them otherwise.
+	MIME []byte
+	// ClientID identifies the submission (16.x ComposeMail ClientId): a
+	// retry with the same id is not sent twice.
+	ClientID string
+	// SaveInSentItems keeps a copy in the Sent folder.
+	SaveInSentItems bool
+	// Source is the message replied to or forwarded (SmartReply,
+	// SmartForward only).
+	Source *MessageSource
+	// ReplaceMime sends MIME as is, without the server appending the
+	// original message (SmartReply, SmartForward).
+	ReplaceMime bool
+}
+
+// MessageSource identifies the original of a SmartReply/SmartForward
+// (MS-ASCMD 2.2.3.168): FolderID and ItemID, or LongID from a Search, and
+// InstanceID for one occurrence of a recurring meeting.
+type MessageSource struct {
+	FolderID   string
+	ItemID     string
+	LongID     string
+	InstanceID string
+}
+
+// SendMail submits a message (MS-ASCMD 2.2.1.17). Before 16.0 it posts
+// the raw message as message/rfc822 (MS-ASHTTP 2.2.1.1.1.2.4); from 16.0
+// it sends ComposeMail WBXML. Success is an empty 200 answer.
+func (c *Client) SendMail(ctx context.Context, m *Message) error {
+	return c.compose(ctx, "SendMail", wbxml.ComposeMailSendMail, m)
+}
+
+// SmartReply replies to Source, the server appending the original unless
+// ReplaceMime is set (MS-ASCMD 2.2.1.19).
+func (c *Client) SmartReply(ctx context.Context, m *Message) error {
+	if m.Source == nil {
+		return errors.New("eas: SmartReply needs the source message")
+	}
+	return c.compose(ctx, "SmartReply", wbxml.ComposeMailSmartReply, m)
+}
+
+// SmartForward forwards Source with its attachments (MS-ASCMD 2.2.1.18).
+func (c *Client) SmartForward(ctx context.Context, m *Message) error {
+	if m.Source == nil {
+		return errors.New("eas: SmartForward needs the source message")
+	}
+	return c.compose(ctx, "SmartForward", wbxml.ComposeMailSmartForward, m)
+}
+
+func (c *Client) compose(ctx context.Context, cmd string, root wbxml.Tag, m *Message) error {
+	if len(m.MIME) == 0 {
+		return fmt.Errorf("eas: %s of an empty message", cmd)
+	}
+	v, err := c.Version(ctx)
+	if err != nil {
+		return err
+	}
+	var r *request
+	if v < V160 {
+		r = &request{cmd: cmd, body: m.MIME, contentType: contentTypeRFC822}
+		if m.SaveInSentItems {
+			r.params = append(r.params, param{"SaveInSent", "T"})
+		}
+		if s := m.Source; s != nil {
+			if s.LongID != "" {
+				r.params = append(r.params, param{"LongId", s.LongID})
+			} else {
+				r.params = append(r.params, param{"CollectionId", s.FolderID}, param{"ItemId", s.ItemID})
+			}
+			if s.InstanceID != "" {
+				r.params = append(r.params, param{"Occurrence", s.InstanceID})
+			}
+		}
+	} else {
+		body, err := encode(func(e *wbxml.Encoder) {
+			e.Start(root)
+			e.Element(wbxml.ComposeMailClientId, m.ClientID)
+			if m.SaveInSentItems {
+				e.Empty(wbxml.ComposeMailSaveInSentItems)
+			}
+			if m.ReplaceMime {
+				e.Empty(wbxml.ComposeMailReplaceMime)
+			}
+			if s := m.Source; s != nil {
+				e.Start(wbxml.ComposeMailSource)
+				if s.LongID != "" {
+					e.Element(wbxml.ComposeMailLongId, s.LongID)
+				} else {
+					e.Element(wbxml.ComposeMailFolderId, s.FolderID)
+					e.Element(wbxml.ComposeMailItemId, s.ItemID)
+				}
+				if s.InstanceID != "" {
+					e.Element(wbxml.ComposeMailInstanceId, s.InstanceID)
+				}
+				e.End()
+			}
+			e.Start(wbxml.ComposeMailMime)
+			e.Opaque(m.MIME)
+			e.End()
+			e.End()
+		})
+		if err != nil {
+			return err
+		}
+		r = &request{cmd: cmd, body: body}
+	}
+	return c.roundTrip(ctx, r, root, func(d *wbxml.Decoder) error {
+		if d == nil {
+			return nil // success (MS-ASCMD 2.2.1.17.1.2)
+		}
+		for {
+			t, ok, err := d.Child()
+			if err != nil || !ok {
+				return err
+			}
+			if t != wbxml.ComposeMailStatus {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			st, err := readInt(d)
+			if err != nil {
+				return err
+			}
+			if st != 1 {
+				return commandStatusError(cmd, st)
+			}
+		}
+	})
+}
