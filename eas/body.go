@@ -308,11 +308,11 @@ var bodyFields = newFieldTable(
 )
 
 // encodeBody writes a Body element (MS-ASAIRS 2.2.2.9) with its Type and
-// Data, the children a client sends. Text that is valid UTF-8 without NUL
+// Data, the children a client sends (a server adds the others). Text that is valid UTF-8 without NUL
 // goes as an inline string, anything else and streamed data as opaque.
-func encodeBody(e *wbxml.Encoder, tag wbxml.Tag, b *Body, v Version) error {
+func encodeBody(e *wbxml.Encoder, tag wbxml.Tag, b *Body, en encoding) error {
 	e.Start(tag)
-	bodyFields.encode(e, b, &b.Fields, v)
+	bodyFields.encode(e, b, &b.Fields, en)
 	switch {
 	case b.reader != nil:
 		e.Start(wbxml.AirSyncBaseData)

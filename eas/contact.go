@@ -195,13 +195,13 @@ func decodeContact(d *wbxml.Decoder, parent wbxml.Tag, c *Contact, opts *DecodeO
 	})
 }
 
-func encodeContact(e *wbxml.Encoder, c *Contact, v Version) error {
+func encodeContact(e *wbxml.Encoder, c *Contact, en encoding) error {
 	fs := &c.Fields
-	contactFields.encode(e, c, fs, v)
+	contactFields.encode(e, c, fs, en)
 	writeStrings(e, wbxml.ContactsCategories, wbxml.ContactsCategory, c.Categories, fs)
 	writeStrings(e, wbxml.ContactsChildren, wbxml.ContactsChild, c.Children, fs)
 	if c.Body != nil {
-		return encodeBody(e, wbxml.AirSyncBaseBody, c.Body, v)
+		return encodeBody(e, wbxml.AirSyncBaseBody, c.Body, en)
 	}
 	return nil
 }

@@ -181,15 +181,15 @@ var meetingRequestFields = newFieldTable(
 )
 
 var emailFields = newFieldTable(
-	strField(wbxml.EmailTo, func(m *Email) *string { return &m.To }).sinceV(V160),
-	strField(wbxml.EmailCc, func(m *Email) *string { return &m.Cc }).sinceV(V160),
+	strField(wbxml.EmailTo, func(m *Email) *string { return &m.To }).clientSinceV(V160),
+	strField(wbxml.EmailCc, func(m *Email) *string { return &m.Cc }).clientSinceV(V160),
 	strField(wbxml.EmailFrom, func(m *Email) *string { return &m.From }).ro(),
 	strField(wbxml.EmailReplyTo, func(m *Email) *string { return &m.ReplyTo }).ro(),
-	strField(wbxml.EmailSubject, func(m *Email) *string { return &m.Subject }).sinceV(V160),
+	strField(wbxml.EmailSubject, func(m *Email) *string { return &m.Subject }).clientSinceV(V160),
 	dateField(wbxml.EmailDateReceived, dateLong, func(m *Email) *time.Time { return &m.DateReceived }).ro(),
 	strField(wbxml.EmailDisplayTo, func(m *Email) *string { return &m.DisplayTo }).ro(),
 	strField(wbxml.EmailThreadTopic, func(m *Email) *string { return &m.ThreadTopic }).ro(),
-	intField(wbxml.EmailImportance, func(m *Email) *Importance { return &m.Importance }).sinceV(V160),
+	intField(wbxml.EmailImportance, func(m *Email) *Importance { return &m.Importance }).clientSinceV(V160),
 	boolField(wbxml.EmailRead, func(m *Email) *bool { return &m.Read }),
 	strField(wbxml.EmailMessageClass, func(m *Email) *string { return &m.MessageClass }).ro(),
 	strField(wbxml.EmailInternetCPID, func(m *Email) *string { return &m.InternetCPID }).ro(),
@@ -204,7 +204,7 @@ var emailFields = newFieldTable(
 	boolField(wbxml.Email2ReceivedAsBcc, func(m *Email) *bool { return &m.ReceivedAsBcc }).ro(),
 	strField(wbxml.Email2Sender, func(m *Email) *string { return &m.Sender }).ro(),
 	strField(wbxml.Email2AccountId, func(m *Email) *string { return &m.AccountID }).ro(),
-	boolField(wbxml.Email2IsDraft, func(m *Email) *bool { return &m.IsDraft }).ro(),
+	boolField(wbxml.Email2IsDraft, func(m *Email) *bool { return &m.IsDraft }).sinceV(V160).ro(),
 	strField(wbxml.Email2Bcc, func(m *Email) *string { return &m.Bcc }).sinceV(V160),
 )
 
@@ -294,26 +294,67 @@ func decodeMeetingRequest(d *wbxml.Decoder) (*MeetingRequest, error) {
 
 // encodeEmail writes the children of ApplicationData for m: what the
 // version lets a client change (MS-ASEMAIL 3.1.5.3).
-func encodeEmail(e *wbxml.Encoder, m *Email, v Version) error {
+func encodeEmail(e *wbxml.Encoder, m *Email, en encoding) error {
 	fs := &m.Fields
-	emailFields.encode(e, m, fs, v)
+	emailFields.encode(e, m, fs, en)
 	if m.Flag != nil { // a Flag without children clears the flag
 		e.Start(wbxml.EmailFlag)
-		flagFields.encode(e, m.Flag, &m.Flag.Fields, v)
+		flagFields.encode(e, m.Flag, &m.Flag.Fields, en)
 		e.End()
 	} else if fs.Has(wbxml.EmailFlag) {
 		e.Empty(wbxml.EmailFlag)
 	}
-	if v >= V140 {
+	if en.v >= V140 {
 		writeStrings(e, wbxml.EmailCategories, wbxml.EmailCategory, m.Categories, fs)
 	}
-	if v >= V160 {
+	if en.v >= V160 || en.server {
 		if m.Body != nil {
-			if err := encodeBody(e, wbxml.AirSyncBaseBody, m.Body, v); err != nil {
+			if err := encodeBody(e, wbxml.AirSyncBaseBody, m.Body, en); err != nil {
 				return err
 			}
 		}
-		encodeAttachmentChanges(e, &m.AttachmentChanges)
+	}
+	if !en.server {
+		if en.v >= V160 {
+			encodeAttachmentChanges(e, &m.AttachmentChanges)
+		}
+		return nil
+	}
+	if m.BodyPart != nil && en.v >= V141 {
+		if err := encodeBody(e, wbxml.AirSyncBaseBodyPart, m.BodyPart, en); err != nil {
+			return err
+		}
+	}
+	encodeAttachments(e, m.Attachments, fs, en)
+	if m.MeetingRequest != nil {
+		encodeMeetingRequest(e, m.MeetingRequest, en)
 	}
 	return nil
+}
+
+// encodeMeetingRequest writes a MeetingRequest, as only a server does.
+func encodeMeetingRequest(e *wbxml.Encoder, mr *MeetingRequest, en encoding) {
+	e.Start(wbxml.EmailMeetingRequest)
+	meetingRequestFields.encode(e, mr, &mr.Fields, en)
+	if mr.TimeZone != nil {
+		e.Element(wbxml.EmailTimeZone, mr.TimeZone.Base64())
+	}
+	if mr.Location != nil {
+		if en.v >= V160 {
+			e.Start(wbxml.AirSyncBaseLocation)
+			locationFields.encode(e, mr.Location, &mr.Location.Fields, en)
+			e.End()
+		} else {
+			e.Element(wbxml.EmailLocation, mr.Location.DisplayName)
+		}
+	}
+	if len(mr.Recurrences) > 0 {
+		e.Start(wbxml.EmailRecurrences)
+		for i := range mr.Recurrences {
+			encodeRecurrence(e, wbxml.EmailRecurrence, wbxml.EmailType, &mr.Recurrences[i], emailRecurrenceFields, en)
+		}
+		e.End()
+	}
+	writeStrings(e, wbxml.EmailCategories, wbxml.EmailCategory, mr.Categories, &mr.Fields)
+	e.End()
 }

@@ -229,15 +229,15 @@ func (ev *Event) Release() error {
 var eventFields = newFieldTable(
 	boolField(wbxml.CalendarAllDayEvent, func(e *Event) *bool { return &e.AllDayEvent }),
 	intField(wbxml.CalendarBusyStatus, func(e *Event) *BusyStatus { return &e.BusyStatus }),
-	strField(wbxml.CalendarOrganizerName, func(e *Event) *string { return &e.OrganizerName }).beforeV(V160),
-	strField(wbxml.CalendarOrganizerEmail, func(e *Event) *string { return &e.OrganizerEmail }).beforeV(V160),
-	dateField(wbxml.CalendarDtStamp, dateCompact, func(e *Event) *time.Time { return &e.DtStamp }).beforeV(V160),
+	strField(wbxml.CalendarOrganizerName, func(e *Event) *string { return &e.OrganizerName }).clientBeforeV(V160),
+	strField(wbxml.CalendarOrganizerEmail, func(e *Event) *string { return &e.OrganizerEmail }).clientBeforeV(V160),
+	dateField(wbxml.CalendarDtStamp, dateCompact, func(e *Event) *time.Time { return &e.DtStamp }).clientBeforeV(V160),
 	dateField(wbxml.CalendarEndTime, dateCompact, func(e *Event) *time.Time { return &e.EndTime }),
 	intField(wbxml.CalendarReminder, func(e *Event) *int { return &e.Reminder }),
 	intField(wbxml.CalendarSensitivity, func(e *Event) *Sensitivity { return &e.Sensitivity }),
 	strField(wbxml.CalendarSubject, func(e *Event) *string { return &e.Subject }),
 	dateField(wbxml.CalendarStartTime, dateCompact, func(e *Event) *time.Time { return &e.StartTime }),
-	strField(wbxml.CalendarUID, func(e *Event) *string { return &e.UID }).beforeV(V160),
+	strField(wbxml.CalendarUID, func(e *Event) *string { return &e.UID }).clientBeforeV(V160),
 	strField(wbxml.CalendarClientUid, func(e *Event) *string { return &e.ClientUID }).ro(), // written by encodeEvent
 	intField(wbxml.CalendarMeetingStatus, func(e *Event) *MeetingStatus { return &e.MeetingStatus }),
 	boolField(wbxml.CalendarResponseRequested, func(e *Event) *bool { return &e.ResponseRequested }).sinceV(V140),
@@ -360,15 +360,15 @@ var exceptionFields = newFieldTable(
 )
 
 // encodeEvent writes the children of ApplicationData for ev.
-func encodeEvent(e *wbxml.Encoder, ev *Event, v Version) error {
+func encodeEvent(e *wbxml.Encoder, ev *Event, en encoding) error {
 	fs := &ev.Fields
 	if ev.TimeZone != nil {
 		e.Element(wbxml.CalendarTimeZone, ev.TimeZone.Base64())
 	} else if fs.Has(wbxml.CalendarTimeZone) {
 		e.Empty(wbxml.CalendarTimeZone)
 	}
-	eventFields.encode(e, ev, fs, v)
-	if v >= V160 {
+	eventFields.encode(e, ev, fs, en)
+	if en.v >= V160 && !en.server {
 		uid := ev.ClientUID
 		if uid == "" {
 			uid = ev.UID
@@ -377,36 +377,40 @@ func encodeEvent(e *wbxml.Encoder, ev *Event, v Version) error {
 			e.Element(wbxml.CalendarClientUid, uid)
 		}
 	}
-	if err := encodeEventCommon(e, ev, v); err != nil {
+	if err := encodeEventCommon(e, ev, en); err != nil {
 		return err
 	}
 	if ev.Recurrence != nil {
-		encodeRecurrence(e, wbxml.CalendarRecurrence, wbxml.CalendarType, ev.Recurrence, calendarRecurrenceFields, v)
+		encodeRecurrence(e, wbxml.CalendarRecurrence, wbxml.CalendarType, ev.Recurrence, calendarRecurrenceFields, en)
 	} else if fs.Has(wbxml.CalendarRecurrence) {
 		e.Empty(wbxml.CalendarRecurrence)
 	}
 	if len(ev.Exceptions) > 0 || fs.Has(wbxml.CalendarExceptions) {
 		e.Start(wbxml.CalendarExceptions)
 		for i := range ev.Exceptions {
-			if err := encodeException(e, &ev.Exceptions[i], v); err != nil {
+			if err := encodeException(e, &ev.Exceptions[i], en); err != nil {
 				return err
 			}
 		}
 		e.End()
 	}
-	if v >= V160 {
-		encodeAttachmentChanges(e, &ev.AttachmentChanges)
+	if en.v >= V160 {
+		if en.server {
+			encodeAttachments(e, ev.Attachments, fs, en)
+		} else {
+			encodeAttachmentChanges(e, &ev.AttachmentChanges)
+		}
 	}
 	return nil
 }
 
 // encodeEventCommon writes what a series and an exception share: the
 // location, body, attendees and categories.
-func encodeEventCommon(e *wbxml.Encoder, ev *Event, v Version) error {
+func encodeEventCommon(e *wbxml.Encoder, ev *Event, en encoding) error {
 	fs := &ev.Fields
-	encodeLocation(e, ev.Location, fs, v)
+	encodeLocation(e, ev.Location, fs, en)
 	if ev.Body != nil {
-		if err := encodeBody(e, wbxml.AirSyncBaseBody, ev.Body, v); err != nil {
+		if err := encodeBody(e, wbxml.AirSyncBaseBody, ev.Body, en); err != nil {
 			return err
 		}
 	}
@@ -417,7 +421,7 @@ func encodeEventCommon(e *wbxml.Encoder, ev *Event, v Version) error {
 			afs := a.Fields
 			afs.Set(wbxml.CalendarEmail, wbxml.CalendarName) // both required
 			e.Start(wbxml.CalendarAttendee)
-			attendeeFields.encode(e, a, &afs, v)
+			attendeeFields.encode(e, a, &afs, en)
 			e.End()
 		}
 		e.End()
@@ -428,9 +432,9 @@ func encodeEventCommon(e *wbxml.Encoder, ev *Event, v Version) error {
 
 // encodeLocation writes the Calendar Location string up to 14.1 and the
 // AirSyncBase Location element from 16.0.
-func encodeLocation(e *wbxml.Encoder, loc *Location, fs *Fields, v Version) {
+func encodeLocation(e *wbxml.Encoder, loc *Location, fs *Fields, en encoding) {
 	had := fs.Has(wbxml.CalendarLocation) || fs.Has(wbxml.AirSyncBaseLocation)
-	if v < V160 {
+	if en.v < V160 {
 		if loc != nil && loc.DisplayName != "" {
 			e.Element(wbxml.CalendarLocation, loc.DisplayName)
 		} else if had {
@@ -445,32 +449,35 @@ func encodeLocation(e *wbxml.Encoder, loc *Location, fs *Fields, v Version) {
 		return
 	}
 	e.Start(wbxml.AirSyncBaseLocation)
-	locationFields.encode(e, loc, &loc.Fields, v)
+	locationFields.encode(e, loc, &loc.Fields, en)
 	e.End()
 }
 
 // encodeException writes one Exception: the original start (ExceptionStartTime
 // up to 14.1, InstanceId from 16.0), Deleted, and the overridden fields.
-func encodeException(e *wbxml.Encoder, ex *Exception, v Version) error {
+func encodeException(e *wbxml.Encoder, ex *Exception, en encoding) error {
 	e.Start(wbxml.CalendarException)
 	fs := &ex.Fields
-	exceptionFields.encodeTag(e, wbxml.CalendarDeleted, ex, fs, v)
-	orig := ex.ExceptionStartTime
-	if v >= V160 {
-		if !ex.InstanceID.IsZero() {
-			orig = ex.InstanceID
-		}
-		e.Element(wbxml.AirSyncBaseInstanceId, FormatCompactDate(orig))
-	} else {
-		if orig.IsZero() {
-			orig = ex.InstanceID
-		}
-		e.Element(wbxml.CalendarExceptionStartTime, FormatCompactDate(orig))
+	exceptionFields.encodeTag(e, wbxml.CalendarDeleted, ex, fs, en)
+	start, inst := ex.ExceptionStartTime, ex.InstanceID
+	if start.IsZero() {
+		start = inst
+	}
+	if inst.IsZero() {
+		inst = start
+	}
+	// A 16.x client names the occurrence by InstanceId only; a server
+	// sends both (MS-ASCAL 2.2.2.21, MS-ASAIRS 2.2.2.25).
+	if en.v < V160 || en.server {
+		e.Element(wbxml.CalendarExceptionStartTime, FormatCompactDate(start))
+	}
+	if en.v >= V160 {
+		e.Element(wbxml.AirSyncBaseInstanceId, FormatCompactDate(inst))
 	}
 	for _, t := range exceptionTags {
-		eventFields.encodeTag(e, t, &ex.Event, fs, v)
+		eventFields.encodeTag(e, t, &ex.Event, fs, en)
 	}
-	if err := encodeEventCommon(e, &ex.Event, v); err != nil {
+	if err := encodeEventCommon(e, &ex.Event, en); err != nil {
 		return err
 	}
 	e.End()

@@ -128,3 +128,17 @@ func encodeAttachmentChanges(e *wbxml.Encoder, c *AttachmentChanges) {
 	}
 	e.End()
 }
+
+// encodeAttachments writes the Attachments list, as only a server does.
+func encodeAttachments(e *wbxml.Encoder, list []Attachment, fs *Fields, en encoding) {
+	if len(list) == 0 && !fs.Has(wbxml.AirSyncBaseAttachments) {
+		return
+	}
+	e.Start(wbxml.AirSyncBaseAttachments)
+	for i := range list {
+		e.Start(wbxml.AirSyncBaseAttachment)
+		attachmentFields.encode(e, &list[i], &list[i].Fields, en)
+		e.End()
+	}
+	e.End()
+}

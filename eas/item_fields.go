@@ -108,29 +108,41 @@ func (f *Fields) Tags() []wbxml.Tag {
 func (f *Fields) IsZero() bool { return *f == Fields{} }
 
 // field describes one simple (text-valued) element of an item type T: how
-// to parse it into T and format it back, and in which versions the client
-// may send it.
+// to parse it into T and format it back, and who may send it in which
+// versions.
 type field[T any] struct {
-	tag      wbxml.Tag
-	since    Version // lowest version that knows the element; 0: all
-	before   Version // the element is not sent from this version on; 0: never
-	readOnly bool    // only servers send it
-	parse    func(*T, string) error
-	format   func(*T) (s string, nonZero bool)
-	zero     func(*T)
+	tag          wbxml.Tag
+	since        Version // lowest version that knows the element; 0: all
+	clientSince  Version // a client sends it from this version on; 0: all
+	clientBefore Version // a client stops sending it at this version; 0: never
+	readOnly     bool    // only servers send it
+	parse        func(*T, string) error
+	format       func(*T) (s string, nonZero bool)
+	zero         func(*T)
 }
 
-// sinceV returns f restricted to versions >= v.
+// sinceV returns f restricted to versions >= v, for clients and servers.
 func (f field[T]) sinceV(v Version) field[T] { f.since = v; return f }
 
-// beforeV returns f restricted to versions < v.
-func (f field[T]) beforeV(v Version) field[T] { f.before = v; return f }
+// clientSinceV returns f that a client sends only from version v on
+// (servers send it in every version).
+func (f field[T]) clientSinceV(v Version) field[T] { f.clientSince = v; return f }
+
+// clientBeforeV returns f that a client sends only before version v.
+func (f field[T]) clientBeforeV(v Version) field[T] { f.clientBefore = v; return f }
 
 // ro returns f marked as sent by servers only.
 func (f field[T]) ro() field[T] { f.readOnly = true; return f }
 
-func (f *field[T]) sendable(v Version) bool {
-	return !f.readOnly && (f.since == 0 || v >= f.since) && (f.before == 0 || v < f.before)
+func (f *field[T]) sendable(en encoding) bool {
+	if f.since != 0 && en.v < f.since {
+		return false
+	}
+	if en.server {
+		return true
+	}
+	return !f.readOnly && (f.clientSince == 0 || en.v >= f.clientSince) &&
+		(f.clientBefore == 0 || en.v < f.clientBefore)
 }
 
 func strField[T any](tag wbxml.Tag, p func(*T) *string) field[T] {
@@ -290,10 +302,10 @@ func (t *fieldTable[T]) decode(d *wbxml.Decoder, tag wbxml.Tag, x *T, fs *Fields
 
 // encode writes every element of x that is non-zero or marked in fs and
 // that version v lets the client send.
-func (t *fieldTable[T]) encode(e *wbxml.Encoder, x *T, fs *Fields, v Version) {
+func (t *fieldTable[T]) encode(e *wbxml.Encoder, x *T, fs *Fields, en encoding) {
 	for i := range t.list {
 		f := &t.list[i]
-		if !f.sendable(v) {
+		if !f.sendable(en) {
 			continue
 		}
 		encodeOne(e, f, x, fs)
@@ -302,8 +314,8 @@ func (t *fieldTable[T]) encode(e *wbxml.Encoder, x *T, fs *Fields, v Version) {
 
 // encodeTag writes the single element tag of x, if the table has it and
 // the version allows it.
-func (t *fieldTable[T]) encodeTag(e *wbxml.Encoder, tag wbxml.Tag, x *T, fs *Fields, v Version) {
-	if i, ok := t.byTag[tag]; ok && t.list[i].sendable(v) {
+func (t *fieldTable[T]) encodeTag(e *wbxml.Encoder, tag wbxml.Tag, x *T, fs *Fields, en encoding) {
+	if i, ok := t.byTag[tag]; ok && t.list[i].sendable(en) {
 		encodeOne(e, &t.list[i], x, fs)
 	}
 }
@@ -432,4 +444,12 @@ func textField(d *wbxml.Decoder, tag wbxml.Tag) (string, error) {
 		return "", fmt.Errorf("eas: reading %v: %w", tag, err)
 	}
 	return s, nil
+}
+
+// encoding is how an item is being written: for which protocol version,
+// and whether as a client (what MS-AS* lets a client send) or as a server
+// (every element the version knows; used by eas/eastest).
+type encoding struct {
+	v      Version
+	server bool
 }

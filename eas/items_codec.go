@@ -89,21 +89,45 @@ func DecodeItemWith(d *wbxml.Decoder, class Class, v Version, opts DecodeOptions
 // encoder's Close; EncodeItem returns those it meets itself (a body's spool
 // file that cannot be read, an unknown item type).
 func EncodeItem(e *wbxml.Encoder, it Item, v Version) error {
+	return encodeItem(e, it, encoding{v: v})
+}
+
+// EncodeItemAsServer writes the children of ApplicationData for it as a
+// server answering a version-v client would: every element the version
+// knows, including those only servers send (DateReceived, AttendeeStatus,
+// Body EstimatedDataSize ...). It is for eas/eastest and tests.
+func EncodeItemAsServer(e *wbxml.Encoder, it Item, v Version) error {
+	return encodeItem(e, it, encoding{v: v, server: true})
+}
+
+func encodeItem(e *wbxml.Encoder, it Item, en encoding) error {
 	switch x := it.(type) {
 	case *Email:
-		return encodeEmail(e, x, v)
+		if x != nil {
+			return encodeEmail(e, x, en)
+		}
 	case *Event:
-		return encodeEvent(e, x, v)
+		if x != nil {
+			return encodeEvent(e, x, en)
+		}
 	case *Contact:
-		return encodeContact(e, x, v)
+		if x != nil {
+			return encodeContact(e, x, en)
+		}
 	case *Task:
-		return encodeTask(e, x, v)
+		if x != nil {
+			return encodeTask(e, x, en)
+		}
 	case *Note:
-		return encodeNote(e, x, v)
-	case nil:
-		return errors.New("eas: cannot encode a nil item")
+		if x != nil {
+			return encodeNote(e, x, en)
+		}
+	default:
+		if it != nil {
+			return fmt.Errorf("eas: cannot encode item type %T", it)
+		}
 	}
-	return fmt.Errorf("eas: cannot encode item type %T", it)
+	return errors.New("eas: cannot encode a nil item")
 }
 
 // ReleaseItem removes the temporary files of an item's bodies. The client

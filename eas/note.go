@@ -56,12 +56,12 @@ func decodeNote(d *wbxml.Decoder, parent wbxml.Tag, n *Note, opts *DecodeOptions
 	})
 }
 
-func encodeNote(e *wbxml.Encoder, n *Note, v Version) error {
+func encodeNote(e *wbxml.Encoder, n *Note, en encoding) error {
 	fs := &n.Fields
-	noteFields.encode(e, n, fs, v)
+	noteFields.encode(e, n, fs, en)
 	writeStrings(e, wbxml.NotesCategories, wbxml.NotesCategory, n.Categories, fs)
 	if n.Body != nil {
-		return encodeBody(e, wbxml.AirSyncBaseBody, n.Body, v)
+		return encodeBody(e, wbxml.AirSyncBaseBody, n.Body, en)
 	}
 	return nil
 }

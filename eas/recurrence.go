@@ -160,10 +160,10 @@ func decodeRecurrence(d *wbxml.Decoder, parent wbxml.Tag, t *fieldTable[Recurren
 
 // encodeRecurrence writes a Recurrence element. Type is always written
 // (it is required and 0 is daily).
-func encodeRecurrence(e *wbxml.Encoder, tag, typeTag wbxml.Tag, r *Recurrence, t *fieldTable[Recurrence], v Version) {
+func encodeRecurrence(e *wbxml.Encoder, tag, typeTag wbxml.Tag, r *Recurrence, t *fieldTable[Recurrence], en encoding) {
 	e.Start(tag)
 	fs := r.Fields
 	fs.Set(typeTag)
-	t.encode(e, r, &fs, v)
+	t.encode(e, r, &fs, en)
 	e.End()
 }

@@ -82,17 +82,17 @@ func decodeTask(d *wbxml.Decoder, parent wbxml.Tag, t *Task, opts *DecodeOptions
 	})
 }
 
-func encodeTask(e *wbxml.Encoder, t *Task, v Version) error {
+func encodeTask(e *wbxml.Encoder, t *Task, en encoding) error {
 	fs := &t.Fields
-	taskFields.encode(e, t, fs, v)
+	taskFields.encode(e, t, fs, en)
 	writeStrings(e, wbxml.TasksCategories, wbxml.TasksCategory, t.Categories, fs)
 	if t.Recurrence != nil {
-		encodeRecurrence(e, wbxml.TasksRecurrence, wbxml.TasksType, t.Recurrence, taskRecurrenceFields, v)
+		encodeRecurrence(e, wbxml.TasksRecurrence, wbxml.TasksType, t.Recurrence, taskRecurrenceFields, en)
 	} else if fs.Has(wbxml.TasksRecurrence) {
 		e.Empty(wbxml.TasksRecurrence)
 	}
 	if t.Body != nil {
-		return encodeBody(e, wbxml.AirSyncBaseBody, t.Body, v)
+		return encodeBody(e, wbxml.AirSyncBaseBody, t.Body, en)
 	}
 	return nil
 }
