@@ -186,6 +186,9 @@ func (c *Client) Sync(ctx context.Context, req *SyncRequest, fn func(ServerChang
 	if len(req.Collections) == 0 {
 		return nil, fmt.Errorf("eas: Sync without collections")
 	}
+	if fn == nil {
+		fn = func(ServerChange) error { return nil }
+	}
 	v, err := c.Version(ctx)
 	if err != nil {
 		return nil, err
