@@ -53,7 +53,7 @@ func TestFolderPathLenient(t *testing.T) {
 		wantErr bool
 	}{
 		{".Café", []string{"Café"}, false}, // raw UTF-8 made by hand
-		{".a&b", []string{"a&b"}, true},     // unterminated
+		{".a&b", []string{"a&b"}, true},    // unterminated
 		{".a&@@-b", []string{"a&@@-b"}, true},
 		{".a..b", []string{"a", "", "b"}, false},
 		{"noDot", []string{"noDot"}, true},

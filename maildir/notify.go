@@ -88,11 +88,11 @@ func dirOf(p string) string {
 	return p
 }
 
-func (n *fsNotifier) Add(dir string) error          { return n.w.Add(dir) }
-func (n *fsNotifier) Remove(dir string) error       { return n.w.Remove(dir) }
-func (n *fsNotifier) Events() <-chan string         { return n.events }
-func (n *fsNotifier) Overflow() <-chan struct{}     { return n.overflow }
-func (n *fsNotifier) Errors() <-chan error          { return n.errs }
+func (n *fsNotifier) Add(dir string) error      { return n.w.Add(dir) }
+func (n *fsNotifier) Remove(dir string) error   { return n.w.Remove(dir) }
+func (n *fsNotifier) Events() <-chan string     { return n.events }
+func (n *fsNotifier) Overflow() <-chan struct{} { return n.overflow }
+func (n *fsNotifier) Errors() <-chan error      { return n.errs }
 
 // Close stops fsnotify and our translating goroutine, and waits for it.
 func (n *fsNotifier) Close() error {

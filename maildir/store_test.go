@@ -241,7 +241,7 @@ func TestCleanTmp(t *testing.T) {
 	}
 	dead := cmd.Process.Pid
 	files := map[string]bool{ // name -> should survive
-		tmpPrefix + strconv.Itoa(dead) + ".1.M1P1.h":          false,
+		tmpPrefix + strconv.Itoa(dead) + ".1.M1P1.h":         false,
 		tmpPrefix + strconv.Itoa(os.Getppid()) + ".1.M1P1.h": true, // alive
 		"1700.M1P1.other-mda":                                true,
 		tmpPrefix + "notapid.x":                              true,
