@@ -340,7 +340,9 @@ func (d *Decoder) data(it rawItem, fn func([]byte) error) error {
 		return nil
 	case rawEntity:
 		r := rune(it.n)
-		if it.n > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF) {
+		// XML 1.0 section 2.2: a character reference names a Char, which
+		// excludes NUL and the surrogates.
+		if it.n == 0 || it.n > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF) {
 			return d.syntax("entity &#%d; is not a Unicode character", it.n)
 		}
 		var u [4]byte
