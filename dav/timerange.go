@@ -183,25 +183,51 @@ func (tm timing) todoOverlaps(r timeRange) bool {
 	return true
 }
 
+// seriesLimit bounds how far a recurrence is followed, by frequency: a
+// rule whose BY-parts can never match (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30)
+// would otherwise be searched up to the year 9999, at some 30µs a step.
+// Instances beyond the bound are not seen by queries.
+func seriesLimit(f rrule.Frequency) (years int) {
+	switch f {
+	case rrule.YEARLY:
+		return 1000
+	case rrule.MONTHLY:
+		return 500
+	case rrule.WEEKLY:
+		return 100
+	}
+	return 10
+}
+
 // recurrence returns the instance iterator of a master component, or nil
-// when it does not recur. DTSTART is always the first instance
-// (RFC 5545 3.8.5.3); EXDATEs are removed.
-func recurrence(c *ical.Component, tm timing) (func() (time.Time, bool), error) {
+// when it does not recur, and whether the series is endless (an RRULE
+// with neither COUNT nor UNTIL). DTSTART is always the first instance
+// (RFC 5545 3.8.5.3); EXDATEs are removed. FREQ=SECONDLY, MINUTELY and
+// HOURLY are refused: Exchange cannot hold them (MS-ASCAL 2.2.2.39 knows
+// daily to yearly only), and they make expansion costly.
+func recurrence(c *ical.Component, tm timing) (next func() (time.Time, bool), endless bool, err error) {
 	rr := c.Props.Get(ical.PropRecurrenceRule)
 	rdates := c.Props.Values(ical.PropRecurrenceDates)
 	if (rr == nil && len(rdates) == 0) || !tm.hasStart {
-		return nil, nil
+		return nil, false, nil
 	}
 	set := &rrule.Set{}
 	if rr != nil {
 		opt, err := rrule.StrToROptionInLocation(rr.Value, tm.start.Location())
 		if err != nil {
-			return nil, fmt.Errorf("parsing RRULE %q: %w", rr.Value, err)
+			return nil, false, fmt.Errorf("parsing RRULE %q: %w", rr.Value, err)
 		}
+		if opt.Freq == rrule.SECONDLY || opt.Freq == rrule.MINUTELY || opt.Freq == rrule.HOURLY {
+			return nil, false, fmt.Errorf("RRULE %q: FREQ=%v is not supported", rr.Value, opt.Freq)
+		}
+		endless = opt.Count == 0 && opt.Until.IsZero()
 		opt.Dtstart = tm.start
+		if limit := tm.start.AddDate(seriesLimit(opt.Freq), 0, 0); opt.Until.IsZero() || opt.Until.After(limit) {
+			opt.Until = limit
+		}
 		rule, err := rrule.NewRRule(*opt)
 		if err != nil {
-			return nil, fmt.Errorf("building RRULE %q: %w", rr.Value, err)
+			return nil, false, fmt.Errorf("building RRULE %q: %w", rr.Value, err)
 		}
 		set.RRule(rule)
 	}
@@ -219,13 +245,13 @@ func recurrence(c *ical.Component, tm timing) (func() (time.Time, bool), error) 
 				q := ical.Prop{Name: p.Name, Params: p.Params, Value: v}
 				t, _, err := icalTime(&q)
 				if err != nil {
-					return nil, fmt.Errorf("parsing %s %q: %w", p.Name, v, err)
+					return nil, false, fmt.Errorf("parsing %s %q: %w", p.Name, v, err)
 				}
 				list.add(t)
 			}
 		}
 	}
-	return set.Iterator(), nil
+	return set.Iterator(), endless, nil
 }
 
 // componentsMatchRange reports whether any instance of the components
@@ -253,7 +279,7 @@ func componentsMatchRange(comps []*ical.Component, r timeRange) (bool, error) {
 			}
 			continue
 		}
-		next, err := recurrence(c, tm)
+		next, _, err := recurrence(c, tm)
 		if err != nil {
 			return false, err
 		}
@@ -320,9 +346,12 @@ func componentSpan(c *ical.Component) (start, end time.Time, ok bool, err error)
 		}
 		return start, end, false, nil
 	}
-	next, err := recurrence(c, tm)
+	next, endless, err := recurrence(c, tm)
 	if err != nil || next == nil {
 		return tm.start, tm.instanceEnd(), err == nil, err
+	}
+	if endless {
+		return tm.start, time.Time{}, true, nil
 	}
 	length := tm.instanceEnd().Sub(tm.start)
 	var last time.Time
