@@ -205,7 +205,13 @@ func seriesLimit(f rrule.Frequency) (years int) {
 // (RFC 5545 3.8.5.3); EXDATEs are removed. FREQ=SECONDLY, MINUTELY and
 // HOURLY are refused: Exchange cannot hold them (MS-ASCAL 2.2.2.39 knows
 // daily to yearly only), and they make expansion costly.
-func recurrence(c *ical.Component, tm timing) (next func() (time.Time, bool), endless bool, err error) {
+//
+// from, when not zero, is the earliest instance start the caller cares
+// about: an endless daily or weekly rule is then started a whole number
+// of periods later, close before from, instead of being walked from a
+// DTSTART years back (rrule-go costs about a microsecond per instance).
+// Whole periods keep every BY-part and the wall-clock time aligned.
+func recurrence(c *ical.Component, tm timing, from time.Time) (next func() (time.Time, bool), endless bool, err error) {
 	rr := c.Props.Get(ical.PropRecurrenceRule)
 	rdates := c.Props.Values(ical.PropRecurrenceDates)
 	if (rr == nil && len(rdates) == 0) || !tm.hasStart {
@@ -221,8 +227,8 @@ func recurrence(c *ical.Component, tm timing) (next func() (time.Time, bool), en
 			return nil, false, fmt.Errorf("RRULE %q: FREQ=%v is not supported", rr.Value, opt.Freq)
 		}
 		endless = opt.Count == 0 && opt.Until.IsZero()
-		opt.Dtstart = tm.start
-		if limit := tm.start.AddDate(seriesLimit(opt.Freq), 0, 0); opt.Until.IsZero() || opt.Until.After(limit) {
+		opt.Dtstart = fastForward(opt, tm.start, from)
+		if limit := opt.Dtstart.AddDate(seriesLimit(opt.Freq), 0, 0); opt.Until.IsZero() || opt.Until.After(limit) {
 			opt.Until = limit
 		}
 		rule, err := rrule.NewRRule(*opt)
@@ -254,6 +260,29 @@ func recurrence(c *ical.Component, tm timing) (next func() (time.Time, bool), en
 	return set.Iterator(), endless, nil
 }
 
+// fastForward returns the DTSTART to expand an endless DAILY or WEEKLY
+// rule from: start moved on by whole periods to at least one period
+// before from. Other rules keep start (COUNT counts from it; months have
+// uneven lengths).
+func fastForward(opt *rrule.ROption, start, from time.Time) time.Time {
+	if from.IsZero() || opt.Count != 0 || !opt.Until.IsZero() && opt.Until.Before(from) {
+		return start
+	}
+	days := max(opt.Interval, 1)
+	switch opt.Freq {
+	case rrule.DAILY:
+	case rrule.WEEKLY:
+		days *= 7
+	default:
+		return start
+	}
+	periods := int(from.Sub(start)/(time.Duration(days)*24*time.Hour)) - 1
+	if periods <= 0 {
+		return start
+	}
+	return start.AddDate(0, 0, periods*days)
+}
+
 // componentsMatchRange reports whether any instance of the components
 // (one UID: a master and its overrides) overlaps r. Instances replaced by
 // an override (RECURRENCE-ID) are judged by the override alone.
@@ -279,7 +308,11 @@ func componentsMatchRange(comps []*ical.Component, r timeRange) (bool, error) {
 			}
 			continue
 		}
-		next, _, err := recurrence(c, tm)
+		var from time.Time
+		if !r.start.IsZero() {
+			from = r.start.Add(-tm.instanceEnd().Sub(tm.start))
+		}
+		next, _, err := recurrence(c, tm, from)
 		if err != nil {
 			return false, err
 		}
@@ -346,7 +379,7 @@ func componentSpan(c *ical.Component) (start, end time.Time, ok bool, err error)
 		}
 		return start, end, false, nil
 	}
-	next, endless, err := recurrence(c, tm)
+	next, endless, err := recurrence(c, tm, time.Time{})
 	if err != nil || next == nil {
 		return tm.start, tm.instanceEnd(), err == nil, err
 	}
