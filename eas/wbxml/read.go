@@ -1,6 +1,7 @@
 package wbxml
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -128,22 +129,43 @@ func (d *Decoder) content(fn func(it rawItem) error) error {
 // empty element. It consumes the element's end. An element with child
 // elements is an error, and so is content beyond MaxString.
 func (d *Decoder) Bytes() ([]byte, error) {
-	var b []byte
+	b, err := d.scratch()
+	if err != nil || len(b) == 0 {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
+}
+
+// Text is Bytes as a string.
+func (d *Decoder) Text() (string, error) {
+	b, err := d.scratch()
+	return string(b), err
+}
+
+// scratch collects the content of the current element in the decoder's
+// buffer, valid until the next call; one allocation per element is then
+// left to Text and Bytes.
+func (d *Decoder) scratch() ([]byte, error) {
+	b := d.buf[:0]
 	err := d.content(func(it rawItem) error {
 		var err error
 		b, err = d.collect(b, it)
 		return err
 	})
+	d.keep(b)
 	if err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// Text is Bytes as a string.
-func (d *Decoder) Text() (string, error) {
-	b, err := d.Bytes()
-	return string(b), err
+// keep retains b as the decoder's buffer unless it is large, so that one
+// huge element does not pin its memory for the life of the decoder.
+func (d *Decoder) keep(b []byte) {
+	if cap(b) > 1<<20 {
+		b = nil
+	}
+	d.buf = b
 }
 
 // CopyText writes the content of the element just returned by Root or
@@ -246,13 +268,14 @@ func (d *Decoder) Token() (Token, error) {
 		return Token{}, d.syntax("content outside the root element")
 	}
 	d.stack[len(d.stack)-1].fresh = false
-	d.buf, err = d.collect(d.buf[:0], it)
+	b, err := d.collect(d.buf[:0], it)
 	if err != nil {
 		return Token{}, err
 	}
+	d.keep(b)
 	k := Text
 	if it.kind == rawOpaque {
 		k = Opaque
 	}
-	return Token{Kind: k, Data: d.buf}, nil
+	return Token{Kind: k, Data: b}, nil
 }

@@ -3,6 +3,8 @@ package wbxml
 import (
 	"bytes"
 	"encoding/hex"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -171,5 +173,38 @@ func TestTagNames(t *testing.T) {
 	}
 	if _, ok := PageName(26); ok {
 		t.Error("PageName(26) ok")
+	}
+}
+
+// TestTablesMatchSource checks that tables_gen.go was regenerated after
+// the last edit of internal/gentables/codepages.txt.
+func TestTablesMatchSource(t *testing.T) {
+	src, err := os.ReadFile("internal/gentables/codepages.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, count := -1, 0
+	for _, line := range strings.Split(string(src), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0 || strings.HasPrefix(f[0], "#"):
+		case f[0] == "page":
+			page++
+			if pageNames[page] != f[2] {
+				t.Errorf("page %d is %q in the source, %q in tables_gen.go", page, f[2], pageNames[page])
+			}
+		default:
+			tok, err := strconv.ParseUint(f[0], 16, 8)
+			if err != nil {
+				t.Fatalf("bad line %q", line)
+			}
+			count++
+			if got := tagNames[page][tok]; got != f[1] {
+				t.Errorf("%s token %s is %q in the source, %q in tables_gen.go", pageNames[page], f[0], f[1], got)
+			}
+		}
+	}
+	if page != numPages-1 || count != len(byName) {
+		t.Errorf("source has %d pages and %d tags, tables_gen.go %d and %d: run go generate", page+1, count, numPages, len(byName))
 	}
 }
