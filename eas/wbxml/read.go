@@ -23,8 +23,10 @@ func (d *Decoder) ready() error {
 }
 
 // Root reads the header and the root start tag, and returns the root's
-// tag. A body that is not WBXML 1.3 (empty, or an HTML page sent with
-// status 200) gives an error matching ErrNotWBXML.
+// tag. A body that is not WBXML 1.3 (an HTML page sent with status 200,
+// say) gives an error matching ErrNotWBXML; an empty body one matching
+// both ErrNotWBXML and io.EOF, since some servers answer "no changes"
+// that way. Bytes after the root element are not read.
 func (d *Decoder) Root() (Tag, error) {
 	if d.started {
 		if d.err != nil {
