@@ -25,6 +25,7 @@ type fakeBackend struct {
 type fakeColl struct {
 	c    Collection
 	objs map[string]*fakeObj
+	uids map[string]string // UID -> name
 	// changed maps a name to the revision of its last write or delete.
 	changed map[string]int64
 	deleted map[string]bool
@@ -87,7 +88,7 @@ func (b *fakeBackend) CreateCollection(ctx context.Context, c Collection) (Colle
 	if _, ok := b.colls[c.ID]; ok {
 		return Collection{}, fmt.Errorf("fake: collection %q: %w", c.ID, ErrExists)
 	}
-	fc := &fakeColl{c: c, objs: map[string]*fakeObj{}, changed: map[string]int64{}, deleted: map[string]bool{}}
+	fc := &fakeColl{c: c, objs: map[string]*fakeObj{}, uids: map[string]string{}, changed: map[string]int64{}, deleted: map[string]bool{}}
 	b.bump(fc)
 	fc.born = b.rev
 	b.colls[c.ID] = fc
@@ -185,11 +186,13 @@ func (b *fakeBackend) PutObject(ctx context.Context, collID, name string, in Obj
 	if err := checkCond(cur, exists, cond); err != nil {
 		return "", false, err
 	}
-	for n, fo := range fc.objs {
-		if n != name && fo.o.UID == in.UID {
-			return "", false, &UIDConflictError{Name: n}
-		}
+	if n, ok := fc.uids[in.UID]; ok && n != name {
+		return "", false, &UIDConflictError{Name: n}
 	}
+	if exists {
+		delete(fc.uids, cur.o.UID)
+	}
+	fc.uids[in.UID] = name
 	b.bump(fc)
 	fc.objs[name] = &fakeObj{
 		o: Object{
@@ -231,6 +234,7 @@ func (b *fakeBackend) DeleteObject(ctx context.Context, collID, name string, con
 		return err
 	}
 	b.bump(fc)
+	delete(fc.uids, cur.o.UID)
 	delete(fc.objs, name)
 	fc.changed[name] = b.rev
 	fc.deleted[name] = true

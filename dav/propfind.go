@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 )
 
@@ -102,9 +103,10 @@ func (h *Handler) resources(ctx context.Context, t target, depth int) ([]resourc
 				return nil, wrapBackend("listing objects", err)
 			}
 			members = make([]resource, len(objs))
+			prefix := h.collectionPath(t.space, t.coll)
 			for i := range objs {
 				ot := target{kind: targetObject, space: t.space, coll: t.coll, name: objs[i].Name}
-				members[i] = resource{t: ot, coll: c, obj: &objs[i]}
+				members[i] = resource{t: ot, coll: c, obj: &objs[i], href: prefix + url.PathEscape(objs[i].Name)}
 			}
 		}
 	case targetObject:
@@ -143,10 +145,10 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t target) err
 	ms := newMultiStatus(w)
 	for i := range res {
 		if req.PropName != nil {
-			ms.response(h.hrefOf(res[i].t), h.propResults(&res[i], nil, true), true)
+			ms.response(h.resHref(&res[i]), h.propResults(&res[i], nil, true), true)
 			continue
 		}
-		ms.response(h.hrefOf(res[i].t), h.propResults(&res[i], names, all), false)
+		ms.response(h.resHref(&res[i]), h.propResults(&res[i], names, all), false)
 	}
 	return ms.close("")
 }

@@ -13,6 +13,16 @@ type resource struct {
 	t    target
 	coll *Collection
 	obj  *Object // Data may be nil
+	// href, when set, is hrefOf(t) computed once for a whole collection.
+	href string
+}
+
+// resHref is the href of a resource.
+func (h *Handler) resHref(res *resource) string {
+	if res.href != "" {
+		return res.href
+	}
+	return h.hrefOf(res.t)
 }
 
 // privileges is current-user-privilege-set (RFC 3744 5.4): the one user
@@ -61,24 +71,24 @@ func (h *Handler) propValue(res *resource, n xml.Name) (string, bool) {
 // the principal are answered everywhere: clients ask for them on whatever
 // URL the user typed.
 func (h *Handler) commonProp(res *resource, n xml.Name) (string, bool) {
-	switch n.Space + " " + n.Local {
-	case nsDAV + " current-user-principal", nsDAV + " principal-URL":
+	switch n {
+	case xml.Name{Space: nsDAV, Local: "current-user-principal"}, xml.Name{Space: nsDAV, Local: "principal-URL"}:
 		return hrefXML(h.principalPath()), true
-	case nsDAV + " owner":
+	case xml.Name{Space: nsDAV, Local: "owner"}:
 		return hrefXML(h.principalPath()), true
-	case nsDAV + " principal-collection-set":
+	case xml.Name{Space: nsDAV, Local: "principal-collection-set"}:
 		return hrefXML("/principals/"), true
-	case nsDAV + " current-user-privilege-set":
+	case xml.Name{Space: nsDAV, Local: "current-user-privilege-set"}:
 		return privileges, true
-	case nsCalDAV + " calendar-home-set":
+	case xml.Name{Space: nsCalDAV, Local: "calendar-home-set"}:
 		return hrefXML(h.homePath(spaceCalendars)), true
-	case nsCardDAV + " addressbook-home-set":
+	case xml.Name{Space: nsCardDAV, Local: "addressbook-home-set"}:
 		return hrefXML(h.homePath(spaceContacts)), true
-	case nsDAV + " resourcetype":
+	case xml.Name{Space: nsDAV, Local: "resourcetype"}:
 		return h.resourceType(res), true
-	case nsDAV + " supported-report-set":
+	case xml.Name{Space: nsDAV, Local: "supported-report-set"}:
 		return h.supportedReports(res), true
-	case nsDAV + " displayname":
+	case xml.Name{Space: nsDAV, Local: "displayname"}:
 		return h.displayName(res)
 	}
 	return "", false
@@ -137,27 +147,27 @@ func (h *Handler) displayName(res *resource) (string, bool) {
 
 func (h *Handler) collectionProp(c *Collection, n xml.Name) (string, bool) {
 	cal := c.Kind.IsCalendar()
-	switch n.Space + " " + n.Local {
-	case nsCS + " getctag":
+	switch n {
+	case xml.Name{Space: nsCS, Local: "getctag"}:
 		return escaped(c.CTag), true
-	case nsDAV + " sync-token":
+	case xml.Name{Space: nsDAV, Local: "sync-token"}:
 		return escaped(c.SyncToken), true
-	case nsApple + " calendar-color":
+	case xml.Name{Space: nsApple, Local: "calendar-color"}:
 		return escaped(c.Color), cal && c.Color != ""
-	case nsCalDAV + " calendar-description":
+	case xml.Name{Space: nsCalDAV, Local: "calendar-description"}:
 		return escaped(c.Description), cal && c.Description != ""
-	case nsCardDAV + " addressbook-description":
+	case xml.Name{Space: nsCardDAV, Local: "addressbook-description"}:
 		return escaped(c.Description), !cal && c.Description != ""
-	case nsCalDAV + " supported-calendar-component-set":
+	case xml.Name{Space: nsCalDAV, Local: "supported-calendar-component-set"}:
 		return `<c:comp name="` + componentOf(c.Kind) + `"/>`, cal
-	case nsCalDAV + " supported-calendar-data":
+	case xml.Name{Space: nsCalDAV, Local: "supported-calendar-data"}:
 		return `<c:calendar-data content-type="text/calendar" version="2.0"/>`, cal
-	case nsCardDAV + " supported-address-data":
+	case xml.Name{Space: nsCardDAV, Local: "supported-address-data"}:
 		return `<card:address-data-type content-type="text/vcard" version="3.0"/>` +
 			`<card:address-data-type content-type="text/vcard" version="4.0"/>`, !cal
-	case nsCalDAV + " max-resource-size":
+	case xml.Name{Space: nsCalDAV, Local: "max-resource-size"}:
 		return strconv.FormatInt(h.maxSize, 10), cal
-	case nsCardDAV + " max-resource-size":
+	case xml.Name{Space: nsCardDAV, Local: "max-resource-size"}:
 		return strconv.FormatInt(h.maxSize, 10), !cal
 	}
 	return "", false
@@ -165,25 +175,25 @@ func (h *Handler) collectionProp(c *Collection, n xml.Name) (string, bool) {
 
 func (h *Handler) objectProp(res *resource, n xml.Name) (string, bool) {
 	o := res.obj
-	switch n.Space + " " + n.Local {
-	case nsDAV + " getetag":
+	switch n {
+	case xml.Name{Space: nsDAV, Local: "getetag"}:
 		return escaped(quoteETag(o.ETag)), true
-	case nsDAV + " getcontenttype":
+	case xml.Name{Space: nsDAV, Local: "getcontenttype"}:
 		return contentType(res.t.space, res.coll), true
-	case nsDAV + " getcontentlength":
+	case xml.Name{Space: nsDAV, Local: "getcontentlength"}:
 		size := o.Size
 		if o.Data != nil {
 			size = int64(len(o.Data))
 		}
 		return strconv.FormatInt(size, 10), true
-	case nsDAV + " getlastmodified":
+	case xml.Name{Space: nsDAV, Local: "getlastmodified"}:
 		if o.ModTime.IsZero() {
 			return "", false
 		}
 		return o.ModTime.UTC().Format(http.TimeFormat), true
-	case nsCalDAV + " calendar-data":
+	case xml.Name{Space: nsCalDAV, Local: "calendar-data"}:
 		return escaped(string(o.Data)), o.Data != nil && res.t.space == spaceCalendars
-	case nsCardDAV + " address-data":
+	case xml.Name{Space: nsCardDAV, Local: "address-data"}:
 		return escaped(string(o.Data)), o.Data != nil && res.t.space == spaceContacts
 	}
 	return "", false

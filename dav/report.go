@@ -3,6 +3,7 @@ package dav
 import (
 	"encoding/xml"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -73,10 +74,11 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, t target) error
 // writeObjects streams the responses for objects of one collection.
 func (h *Handler) writeObjects(ms *msWriter, req *reportRequest, t target, c *Collection, objs []Object) {
 	names, all := req.names()
+	prefix := h.collectionPath(t.space, c.ID)
 	for i := range objs {
 		ot := target{kind: targetObject, space: t.space, coll: c.ID, name: objs[i].Name}
-		res := resource{t: ot, coll: c, obj: &objs[i]}
-		ms.response(h.hrefOf(ot), h.propResults(&res, names, all), false)
+		res := resource{t: ot, coll: c, obj: &objs[i], href: prefix + url.PathEscape(objs[i].Name)}
+		ms.response(res.href, h.propResults(&res, names, all), false)
 	}
 }
 

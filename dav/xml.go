@@ -5,8 +5,10 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -44,12 +46,18 @@ var (
 	nameAddressData  = xml.Name{Space: nsCardDAV, Local: "address-data"}
 )
 
+// stringWriter is what escapeText writes to: a strings.Builder or a
+// bufio.Writer.
+type stringWriter interface {
+	WriteString(s string) (int, error)
+}
+
 // escapeText writes s as XML character data. Quotes need no escaping in
 // text. CR is kept as a reference because XML parsers turn a literal CRLF
 // into LF, and calendar-data must reach the client byte for byte.
 // Characters XML cannot carry (other controls, invalid UTF-8) become
 // U+FFFD, so a stored object can never break a multistatus.
-func escapeText(b *strings.Builder, s string) {
+func escapeText(b stringWriter, s string) {
 	last := 0
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -155,17 +163,23 @@ func newMultiStatus(w http.ResponseWriter) *msWriter {
 // status writes a response carrying only a status, as for a deleted member
 // in sync-collection or a missing href in multiget.
 func (ms *msWriter) status(href string, status int) {
-	ms.w.WriteString("<d:response>" + hrefXML(href) + "<d:status>" + statusLine(status) + "</d:status></d:response>\n")
+	ms.w.WriteString("<d:response><d:href>")
+	escapeText(ms.w, href)
+	ms.w.WriteString("</d:href><d:status>")
+	ms.w.WriteString(statusLine(status))
+	ms.w.WriteString("</d:status></d:response>\n")
 }
 
-// response writes one response with propstats grouped by status.
+// response writes one response with propstats grouped by status, in the
+// order the statuses first appear.
 func (ms *msWriter) response(href string, props []propResult, namesOnly bool) {
-	ms.w.WriteString("<d:response>" + hrefXML(href))
-	var statuses []int
-	seen := map[int]bool{}
+	ms.w.WriteString("<d:response><d:href>")
+	escapeText(ms.w, href)
+	ms.w.WriteString("</d:href>")
+	var buf [4]int
+	statuses := buf[:0]
 	for _, p := range props {
-		if !seen[p.status] {
-			seen[p.status] = true
+		if !slices.Contains(statuses, p.status) {
 			statuses = append(statuses, p.status)
 		}
 	}
@@ -181,7 +195,9 @@ func (ms *msWriter) response(href string, props []propResult, namesOnly bool) {
 				writeElem(ms.w, p.name, p.inner)
 			}
 		}
-		ms.w.WriteString("</d:prop><d:status>" + statusLine(st) + "</d:status></d:propstat>")
+		ms.w.WriteString("</d:prop><d:status>")
+		ms.w.WriteString(statusLine(st))
+		ms.w.WriteString("</d:status></d:propstat>")
 	}
 	ms.w.WriteString("</d:response>\n")
 }
@@ -196,12 +212,33 @@ func (ms *msWriter) close(syncToken string) error {
 }
 
 func statusLine(code int) string {
+	switch code {
+	case http.StatusOK:
+		return "HTTP/1.1 200 OK"
+	case http.StatusNotFound:
+		return "HTTP/1.1 404 Not Found"
+	}
 	return "HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code)
 }
 
 // elemOpen returns the open tag of n and its close tag; names in foreign
 // namespaces get a local declaration.
 func elemTags(n xml.Name) (open, close string) {
+	if t, ok := tagCache.Load(n); ok {
+		tags := t.(*[2]string)
+		return tags[0], tags[1]
+	}
+	open, close = makeTags(n)
+	tagCache.Store(n, &[2]string{open, close})
+	return open, close
+}
+
+// tagCache holds the tags of names already written: a PROPFIND on a large
+// collection writes the same few names thousands of times. It grows only
+// with the property names clients ask for.
+var tagCache sync.Map
+
+func makeTags(n xml.Name) (open, close string) {
 	if p, ok := prefixes[n.Space]; ok {
 		q := p + ":" + n.Local
 		return "<" + q, "</" + q + ">"
@@ -214,12 +251,16 @@ func elemTags(n xml.Name) (open, close string) {
 
 func writeEmptyElem(w *bufio.Writer, n xml.Name) {
 	open, _ := elemTags(n)
-	w.WriteString(open + "/>")
+	w.WriteString(open)
+	w.WriteString("/>")
 }
 
 func writeElem(w *bufio.Writer, n xml.Name, inner string) {
 	open, close := elemTags(n)
-	w.WriteString(open + ">" + inner + close)
+	w.WriteString(open)
+	w.WriteString(">")
+	w.WriteString(inner)
+	w.WriteString(close)
 }
 
 // quoteETag returns the ETag header form of a stored tag.
