@@ -265,6 +265,7 @@ func TestAddressbookQuery(t *testing.T) {
 	const ab = "/contacts/easbridge/people/"
 	e.put(ab+"alice.vcf", "vcf/alice.vcf")
 	e.put(ab+"bob.vcf", "vcf/bob.vcf")
+	e.put(ab+"carol.vcf", "vcf/carol.vcf")
 	q := func(test, inner string) string {
 		return `<card:addressbook-query xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav">
 <d:prop><d:getetag/><card:address-data/></d:prop><card:filter` + test + `>` + inner + `</card:filter></card:addressbook-query>`
@@ -274,12 +275,16 @@ func TestAddressbookQuery(t *testing.T) {
 		{"email equals any case", "", `<card:prop-filter name="EMAIL"><card:text-match match-type="equals">bob@example.org</card:text-match></card:prop-filter>`, "bob"},
 		{"starts-with", "", `<card:prop-filter name="FN"><card:text-match match-type="starts-with">bo</card:text-match></card:prop-filter>`, "bob"},
 		{"ends-with", "", `<card:prop-filter name="EMAIL"><card:text-match match-type="ends-with">.ORG</card:text-match></card:prop-filter>`, "alice,bob"},
+		{"across a folded line", "", `<card:prop-filter name="FN"><card:text-match>LINENAME</card:text-match></card:prop-filter>`, "carol"},
+		{"escaped comma", "", `<card:prop-filter name="NOTE"><card:text-match>a, b</card:text-match></card:prop-filter>`, "carol"},
+		{"param only", "", `<card:prop-filter name="TEL"><card:param-filter name="TYPE"><card:text-match>CELL</card:text-match></card:param-filter></card:prop-filter>`, "bob"},
 		{"anyof", "", `<card:prop-filter name="FN"><card:text-match>alice</card:text-match></card:prop-filter><card:prop-filter name="TEL"/>`, "alice,bob"},
+		{"allof two texts", ` test="allof"`, `<card:prop-filter name="FN"><card:text-match>alice</card:text-match></card:prop-filter><card:prop-filter name="EMAIL"><card:text-match>ALICE@</card:text-match></card:prop-filter>`, "alice"},
 		{"allof", ` test="allof"`, `<card:prop-filter name="FN"><card:text-match>alice</card:text-match></card:prop-filter><card:prop-filter name="TEL"/>`, ""},
-		{"is-not-defined", "", `<card:prop-filter name="TEL"><card:is-not-defined/></card:prop-filter>`, "alice"},
+		{"is-not-defined", "", `<card:prop-filter name="TEL"><card:is-not-defined/></card:prop-filter>`, "alice,carol"},
 		{"param", "", `<card:prop-filter name="EMAIL"><card:param-filter name="TYPE"><card:text-match>work</card:text-match></card:param-filter></card:prop-filter>`, "alice"},
-		{"negate", "", `<card:prop-filter name="FN"><card:text-match negate-condition="yes">alice</card:text-match></card:prop-filter>`, "bob"},
-		{"empty filter", "", ``, "alice,bob"},
+		{"negate", "", `<card:prop-filter name="FN"><card:text-match negate-condition="yes">alice</card:text-match></card:prop-filter>`, "bob,carol"},
+		{"empty filter", "", ``, "alice,bob,carol"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
