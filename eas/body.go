@@ -303,8 +303,8 @@ var bodyFields = newFieldTable(
 	intField(wbxml.AirSyncBaseType, func(b *Body) *BodyType { return &b.Type }),
 	intField(wbxml.AirSyncBaseEstimatedDataSize, func(b *Body) *int64 { return &b.EstimatedDataSize }).ro(),
 	boolField(wbxml.AirSyncBaseTruncated, func(b *Body) *bool { return &b.Truncated }).ro(),
-	strField(wbxml.AirSyncBasePreview, func(b *Body) *string { return &b.Preview }).ro(),
-	intField(wbxml.AirSyncBaseStatus, func(b *Body) *int { return &b.Status }).ro(),
+	strField(wbxml.AirSyncBasePreview, func(b *Body) *string { return &b.Preview }).ro().sinceV(V140),
+	intField(wbxml.AirSyncBaseStatus, func(b *Body) *int { return &b.Status }).ro().sinceV(V141),
 )
 
 // encodeBody writes a Body element (MS-ASAIRS 2.2.2.9) with its Type and

@@ -91,8 +91,8 @@ var attendeeFields = newFieldTable(
 	strField(wbxml.CalendarName, func(a *Attendee) *string { return &a.Name }),
 	intField(wbxml.CalendarAttendeeStatus, func(a *Attendee) *ResponseType { return &a.Status }).ro(),
 	intField(wbxml.CalendarAttendeeType, func(a *Attendee) *AttendeeType { return &a.Type }),
-	dateField(wbxml.MeetingResponseProposedStartTime, dateCompact, func(a *Attendee) *time.Time { return &a.ProposedStartTime }).ro(),
-	dateField(wbxml.MeetingResponseProposedEndTime, dateCompact, func(a *Attendee) *time.Time { return &a.ProposedEndTime }).ro(),
+	dateField(wbxml.MeetingResponseProposedStartTime, dateCompact, func(a *Attendee) *time.Time { return &a.ProposedStartTime }).ro().sinceV(V160),
+	dateField(wbxml.MeetingResponseProposedEndTime, dateCompact, func(a *Attendee) *time.Time { return &a.ProposedEndTime }).ro().sinceV(V160),
 )
 
 // Location is where an event takes place. Up to 14.1 it is the Calendar
@@ -241,13 +241,13 @@ var eventFields = newFieldTable(
 	strField(wbxml.CalendarClientUid, func(e *Event) *string { return &e.ClientUID }).ro(), // written by encodeEvent
 	intField(wbxml.CalendarMeetingStatus, func(e *Event) *MeetingStatus { return &e.MeetingStatus }),
 	boolField(wbxml.CalendarResponseRequested, func(e *Event) *bool { return &e.ResponseRequested }).sinceV(V140),
-	dateField(wbxml.CalendarAppointmentReplyTime, dateCompact, func(e *Event) *time.Time { return &e.AppointmentReplyTime }).ro(),
-	intField(wbxml.CalendarResponseType, func(e *Event) *ResponseType { return &e.ResponseType }).ro(),
+	dateField(wbxml.CalendarAppointmentReplyTime, dateCompact, func(e *Event) *time.Time { return &e.AppointmentReplyTime }).ro().sinceV(V140),
+	intField(wbxml.CalendarResponseType, func(e *Event) *ResponseType { return &e.ResponseType }).ro().sinceV(V140),
 	boolField(wbxml.CalendarDisallowNewTimeProposal, func(e *Event) *bool { return &e.DisallowNewTimeProposal }).sinceV(V140),
-	strField(wbxml.CalendarOnlineMeetingConfLink, func(e *Event) *string { return &e.OnlineMeetingConfLink }).ro(),
-	strField(wbxml.CalendarOnlineMeetingExternalLink, func(e *Event) *string { return &e.OnlineMeetingExternalLink }).ro(),
+	strField(wbxml.CalendarOnlineMeetingConfLink, func(e *Event) *string { return &e.OnlineMeetingConfLink }).ro().sinceV(V141),
+	strField(wbxml.CalendarOnlineMeetingExternalLink, func(e *Event) *string { return &e.OnlineMeetingExternalLink }).ro().sinceV(V141),
 	intField(wbxml.AirSyncBaseNativeBodyType, func(e *Event) *BodyType { return &e.NativeBodyType }).ro(),
-	dateField(wbxml.AirSyncBaseInstanceId, dateCompact, func(e *Event) *time.Time { return &e.InstanceID }).ro(),
+	dateField(wbxml.AirSyncBaseInstanceId, dateCompact, func(e *Event) *time.Time { return &e.InstanceID }).ro().sinceV(V160),
 )
 
 // exceptionTags are the simple elements an Exception may override

@@ -45,10 +45,10 @@ var attachmentFields = newFieldTable(
 	strField(wbxml.AirSyncBaseContentId, func(a *Attachment) *string { return &a.ContentID }),
 	strField(wbxml.AirSyncBaseContentLocation, func(a *Attachment) *string { return &a.ContentLocation }),
 	boolField(wbxml.AirSyncBaseIsInline, func(a *Attachment) *bool { return &a.IsInline }),
-	strField(wbxml.AirSyncBaseContentType, func(a *Attachment) *string { return &a.ContentType }),
-	strField(wbxml.AirSyncBaseClientId, func(a *Attachment) *string { return &a.ClientID }),
-	intField(wbxml.Email2UmAttDuration, func(a *Attachment) *int { return &a.UmAttDuration }),
-	intField(wbxml.Email2UmAttOrder, func(a *Attachment) *int { return &a.UmAttOrder }),
+	strField(wbxml.AirSyncBaseContentType, func(a *Attachment) *string { return &a.ContentType }).sinceV(V160),
+	strField(wbxml.AirSyncBaseClientId, func(a *Attachment) *string { return &a.ClientID }).sinceV(V160),
+	intField(wbxml.Email2UmAttDuration, func(a *Attachment) *int { return &a.UmAttDuration }).sinceV(V140),
+	intField(wbxml.Email2UmAttOrder, func(a *Attachment) *int { return &a.UmAttOrder }).sinceV(V140),
 )
 
 func decodeAttachments(d *wbxml.Decoder) ([]Attachment, error) {

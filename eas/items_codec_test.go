@@ -545,3 +545,12 @@ func TestTruncatedDocumentIsError(t *testing.T) {
 		}
 	}
 }
+
+func newAppDataDecoder(t testing.TB, doc []byte) *wbxml.Decoder {
+	t.Helper()
+	d := wbxml.NewDecoder(bytes.NewReader(doc))
+	if _, err := d.Root(); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
