@@ -21,7 +21,7 @@ func fullEvent() *Event {
 	ex := Exception{ExceptionStartTime: t3, Event: Event{
 		InstanceID: t3, Subject: "moved", StartTime: t3.Add(time.Hour), EndTime: t3.Add(2 * time.Hour),
 		Location: &Location{DisplayName: "Room 7"}, Body: NewBody(BodyPlain, []byte("exception body")),
-		Attendees: []Attendee{{Email: "b@example.net", Name: "B", Status: ResponseDeclined, Type: AttendeeRequired}},
+		Attendees:  []Attendee{{Email: "b@example.net", Name: "B", Status: ResponseDeclined, Type: AttendeeRequired}},
 		Categories: []string{"x"}, BusyStatus: BusyTentative, Reminder: 5, Sensitivity: SensitivityPrivate,
 		MeetingStatus: MeetingOrganizer, AllDayEvent: false, DtStamp: t1,
 	}}
