@@ -18,7 +18,7 @@ var partstats = map[eas.ResponseType]string{
 // CUTYPE=RESOURCE for resources, PARTSTAT from the status, RSVP from
 // ResponseRequested), STATUS:CANCELLED for a cancelled meeting and the
 // exact MeetingStatus (MS-ASCAL 2.2.2.28) in X-EASBRIDGE-MEETINGSTATUS.
-func writeMeeting(p ical.Props, ev *eas.Event) {
+func writeMeeting(p ical.Props, ev *eas.Event, opts *Options) {
 	if ev.OrganizerEmail != "" || ev.OrganizerName != "" {
 		op := &ical.Prop{Name: ical.PropOrganizer, Params: ical.Params{}, Value: mailto(ev.OrganizerEmail)}
 		if ev.OrganizerName != "" {
@@ -48,7 +48,7 @@ func writeMeeting(p ical.Props, ev *eas.Event) {
 		}
 		p.Add(ap)
 	}
-	if ev.MeetingStatus != eas.MeetingNone || ev.Fields.Has(wbxml.CalendarMeetingStatus) {
+	if ev.MeetingStatus != derivedStatus(ev.OrganizerEmail, len(ev.Attendees) > 0, ev.MeetingStatus&4 != 0, opts) {
 		setX(p, propMeetingStatus, itoa(int(ev.MeetingStatus)))
 	}
 	if ev.MeetingStatus&4 != 0 {
@@ -78,11 +78,11 @@ func addressOf(v string) string {
 func readMeeting(c *ical.Component, ev *eas.Event, opts *Options) {
 	if op := c.Props.Get(ical.PropOrganizer); op != nil {
 		ev.OrganizerEmail = addressOf(op.Value)
-		ev.OrganizerName = op.Params.Get(ical.ParamCommonName)
+		ev.OrganizerName = paramText(op.Params.Get(ical.ParamCommonName))
 		ev.Fields.Set(wbxml.CalendarOrganizerEmail, wbxml.CalendarOrganizerName)
 	}
 	for _, ap := range c.Props.Values(ical.PropAttendee) {
-		a := eas.Attendee{Email: addressOf(ap.Value), Name: ap.Params.Get(ical.ParamCommonName), Type: eas.AttendeeRequired}
+		a := eas.Attendee{Email: addressOf(ap.Value), Name: paramText(ap.Params.Get(ical.ParamCommonName)), Type: eas.AttendeeRequired}
 		cutype := strings.ToUpper(ap.Params.Get(ical.ParamCalendarUserType))
 		switch {
 		case cutype == "RESOURCE" || cutype == "ROOM":
@@ -115,16 +115,24 @@ func readMeeting(c *ical.Component, ev *eas.Event, opts *Options) {
 			return
 		}
 	}
-	switch {
-	case ev.OrganizerEmail == "" && len(ev.Attendees) == 0:
-		ev.MeetingStatus = eas.MeetingNone
-	case opts.Self == "" || strings.EqualFold(opts.Self, ev.OrganizerEmail):
-		ev.MeetingStatus = eas.MeetingOrganizer
-	default:
-		ev.MeetingStatus = eas.MeetingReceived
-	}
-	if cancelled && ev.MeetingStatus != eas.MeetingNone {
-		ev.MeetingStatus |= 4
-	}
+	ev.MeetingStatus = derivedStatus(ev.OrganizerEmail, len(ev.Attendees) > 0, cancelled, opts)
 	ev.Fields.Set(wbxml.CalendarMeetingStatus)
+}
+
+// derivedStatus is the MeetingStatus an iCalendar event without
+// X-EASBRIDGE-MEETINGSTATUS implies.
+func derivedStatus(organizer string, attendees, cancelled bool, opts *Options) eas.MeetingStatus {
+	var s eas.MeetingStatus
+	switch {
+	case organizer == "" && !attendees:
+		return eas.MeetingNone
+	case opts.Self == "" || strings.EqualFold(opts.Self, organizer):
+		s = eas.MeetingOrganizer
+	default:
+		s = eas.MeetingReceived
+	}
+	if cancelled {
+		s |= 4
+	}
+	return s
 }

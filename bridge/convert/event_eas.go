@@ -252,7 +252,7 @@ func readLocation(p ical.Props) *eas.Location {
 	if lp != nil {
 		l.DisplayName, _ = lp.Text()
 		for _, f := range locationParams {
-			*f.get(l) = lp.Params.Get(f.name)
+			*f.get(l) = paramText(lp.Params.Get(f.name))
 		}
 		for name, dst := range map[string]*float64{"X-EAS-ACCURACY": &l.Accuracy, "X-EAS-ALTITUDE": &l.Altitude, "X-EAS-ALTITUDEACCURACY": &l.AltitudeAccuracy} {
 			if v := lp.Params.Get(name); v != "" {

@@ -227,7 +227,7 @@ func writeEvent(c *ical.Component, ev *eas.Event, uid string, loc *time.Location
 	if err := writeBody(p, ev.Body); err != nil {
 		return err
 	}
-	writeMeeting(p, ev)
+	writeMeeting(p, ev, opts)
 	if ev.Sensitivity != eas.SensitivityNormal || ev.Fields.Has(wbxml.CalendarSensitivity) {
 		p.SetText(ical.PropClass, classOf(ev.Sensitivity))
 	}
@@ -340,11 +340,20 @@ func writeLocation(p ical.Props, l *eas.Location) {
 	}
 }
 
-// paramSafe makes a value encodable as a parameter: go-ical refuses
-// double quotes and line breaks there (RFC 5545 3.1 has no escape).
+// paramSafe encodes a parameter value with RFC 6868 (^n, ^', ^^):
+// go-ical refuses double quotes and line breaks in parameters, and RFC
+// 5545 3.1 has no other escape for them.
 func paramSafe(s string) string {
-	return strings.NewReplacer(`"`, "'", "\r", " ", "\n", " ").Replace(s)
+	return paramEncoder.Replace(strings.ReplaceAll(s, "\r\n", "\n"))
 }
+
+// paramText decodes an RFC 6868 parameter value.
+func paramText(s string) string { return paramDecoder.Replace(s) }
+
+var (
+	paramEncoder = strings.NewReplacer("^", "^^", "\n", "^n", "\r", "^n", `"`, "^'")
+	paramDecoder = strings.NewReplacer("^^", "^", "^n", "\n", "^N", "\n", "^'", `"`)
+)
 
 // writeBody writes DESCRIPTION; an HTML body also goes to X-ALT-DESC
 // (FMTTYPE=text/html, as Outlook writes it) with its text in DESCRIPTION.
