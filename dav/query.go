@@ -3,6 +3,7 @@ package dav
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -235,7 +236,7 @@ func (h *Handler) calendarQuery(w http.ResponseWriter, r *http.Request, t target
 	}
 	var matched []Object
 	for _, o := range objs {
-		cal, err := ical.NewDecoder(bytes.NewReader(o.Data)).Decode()
+		cal, err := decodeCalendar(o.Data)
 		if err != nil {
 			h.log.Warn("stored object does not parse", "collection", t.coll, "name", o.Name, "err", err)
 			continue
@@ -409,12 +410,15 @@ func (h *Handler) addressbookQuery(w http.ResponseWriter, r *http.Request, t tar
 		if !pre.mayMatch(o.Data) {
 			continue
 		}
-		card, err := vcard.NewDecoder(bytes.NewReader(o.Data)).Decode()
+		cards, err := decodeCards(o.Data, 1)
+		if err == nil && len(cards) == 0 {
+			err = errors.New("no vCard")
+		}
 		if err != nil {
 			h.log.Warn("stored vcard does not parse", "collection", t.coll, "name", o.Name, "err", err)
 			continue
 		}
-		if !matchCard(f, card) {
+		if !matchCard(f, cards[0]) {
 			continue
 		}
 		if limit > 0 && len(matched) == limit {

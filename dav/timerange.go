@@ -1,7 +1,6 @@
 package dav
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -408,7 +407,7 @@ func componentSpan(c *ical.Component) (start, end time.Time, ok bool, err error)
 // end means the series never ends; both zero means the object has no date
 // to index on and must always be a candidate. vCards have no span.
 func Span(data []byte) (start, end time.Time, err error) {
-	cal, err := ical.NewDecoder(bytes.NewReader(data)).Decode()
+	cal, err := decodeCalendar(data)
 	if err != nil {
 		return start, end, fmt.Errorf("dav: parsing iCalendar: %w", err)
 	}

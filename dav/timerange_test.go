@@ -204,3 +204,31 @@ func FuzzCalendar(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCard feeds arbitrary bodies to the vCard validator and the
+// addressbook-query prefilter: no panic, and the prefilter never rejects
+// a card the full matcher accepts.
+func FuzzCard(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "vcf", "*.vcf"))
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err == nil {
+			f.Add(data, "alice")
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, needle string) {
+		if _, err := validateCard(data); err != nil {
+			return
+		}
+		cards, err := decodeCards(data, 1)
+		if err != nil || len(cards) == 0 {
+			t.Fatalf("validator accepted what the decoder refuses: %v", err)
+		}
+		for _, name := range []string{"FN", "EMAIL", "NOTE"} {
+			filter := &cardFilter{PropFilters: []cardPropFilter{{Name: name, TextMatches: []textMatch{{Text: needle}}}}}
+			if matchCard(filter, cards[0]) && !newCardPrefilter(filter).mayMatch(data) {
+				t.Fatalf("prefilter drops a match of %q in %s", needle, name)
+			}
+		}
+	})
+}
