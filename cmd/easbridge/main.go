@@ -22,6 +22,7 @@ type command struct {
 // commands lists the subcommands; each lives in a file of its own name.
 var commands = map[string]command{
 	"serve-dav": {"serve a store directory over CalDAV/CardDAV, without EAS", serveDAV},
+	"probe":     probeCommand,
 }
 
 func main() {
