@@ -177,7 +177,9 @@ func (e *Encoder) writeMB(v uint32) {
 		i--
 		buf[i] = byte(v&0x7F) | 0x80
 	}
-	_, _ = e.w.Write(buf[i:])
+	for _, b := range buf[i:] { // byte by byte: passing buf to Write would make it escape
+		_ = e.w.WriteByte(b)
+	}
 }
 
 // Element writes element t with text s; an empty tag when s is "".
