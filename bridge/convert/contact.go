@@ -101,12 +101,12 @@ func ContactToVCard(c *eas.Contact, version string, opts Options) (vcard.Card, e
 	setNonEmpty(card, vcYomiFirst, c.YomiFirstName)
 	setNonEmpty(card, vcYomiLast, c.YomiLastName)
 	setNonEmpty(card, vcYomiCompany, c.YomiCompanyName)
-	for i, e := range emails(c) {
+	for _, e := range emails(c) {
 		if *e == "" {
 			continue
 		}
 		f := &vcard.Field{Value: emailAddress(*e), Params: vcard.Params{vcard.ParamType: {"internet"}}}
-		if i == 0 {
+		if len(card[vcard.FieldEmail]) == 0 {
 			setPref(f, v4)
 		}
 		card.Add(vcard.FieldEmail, f)
