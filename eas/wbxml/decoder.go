@@ -273,8 +273,8 @@ func (d *Decoder) raw() (rawItem, error) {
 			return rawItem{}, d.syntax("tag 0x%02X has attributes, which ActiveSync does not use", b)
 		}
 		t := Tag(uint16(d.page)<<8 | uint16(b&0x3F))
-		if !t.known() {
-			return rawItem{}, d.syntax("unknown tag %s", t)
+		if !t.valid() {
+			return rawItem{}, d.syntax("invalid tag %s", t)
 		}
 		return rawItem{kind: rawStart, tag: t, content: b&0x40 != 0}, nil
 	}

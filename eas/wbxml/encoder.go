@@ -69,7 +69,7 @@ func (e *Encoder) Start(t Tag) {
 		return
 	}
 	switch {
-	case !t.known():
+	case !t.valid():
 		e.fail("cannot encode unknown tag %s", t)
 		return
 	case e.rootDone:

@@ -30,8 +30,6 @@ var hostile = []struct {
 	{"mb_u_int32 overflow", "\x03\x90\x80\x80\x80\x00", false, "overflows"},
 	{"mb_u_int32 too long", "\x03\x81\x81\x81\x81\x81\x01", false, "longer than 5"},
 	{"unknown code page", hdr + "\x00\x1a\x45\x01", false, "unknown code page 26"},
-	{"unknown token", hdr + "\x00\x04\x6b\x01", false, "unknown tag Page4:0x2B"},
-	{"unknown token 0x3F", hdr + "\x45\x7f\x01\x01", false, "unknown tag"},
 	{"attributes", hdr + "\xc5\x01", false, "attributes"},
 	{"literal tag", hdr + "\x04\x00\x01", false, "LITERAL"},
 	{"extension", hdr + "\x45\x40\x01", false, "extension"},
@@ -192,5 +190,31 @@ func TestTextOfContainerIsError(t *testing.T) {
 	}
 	if _, err := d.Text(); err == nil {
 		t.Fatal("Text of Sync (a container) succeeded")
+	}
+}
+
+// TestUnknownTokenSkipped: a token the table does not name, on a known
+// page, decodes as a tag of its own and can be skipped, so a server that
+// adds elements to a page does not break older readers.
+func TestUnknownTokenSkipped(t *testing.T) {
+	// <AirSync:Sync><Page4:0x2B>x</><AirSync:SyncKey>1</></>
+	doc := hdr + "\x45\x00\x04\x6b\x03x\x00\x01\x00\x00\x4b\x031\x00\x01\x01"
+	d := NewDecoder(strings.NewReader(doc))
+	if _, err := d.Root(); err != nil {
+		t.Fatal(err)
+	}
+	tag, ok, err := d.Child()
+	if err != nil || !ok || tag != Tag(0x042B) {
+		t.Fatalf("Child = %v %v %v, want Page4:0x2B", tag, ok, err)
+	}
+	if err := d.Skip(); err != nil {
+		t.Fatal(err)
+	}
+	tag, ok, err = d.Child()
+	if err != nil || !ok || tag != AirSyncSyncKey {
+		t.Fatalf("Child = %v %v %v, want AirSync:SyncKey", tag, ok, err)
+	}
+	if s, err := d.Text(); err != nil || s != "1" {
+		t.Fatalf("Text = %q %v", s, err)
 	}
 }

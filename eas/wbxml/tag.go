@@ -36,6 +36,14 @@ func (t Tag) known() bool {
 	return ok
 }
 
+// valid reports whether t can stand in a document: a token of 0x05..0x3F
+// on one of the code pages 0..25. A token the table does not name is
+// valid: a server newer than the table may send elements added to a page
+// later, and a reader that does not know an element skips it.
+func (t Tag) valid() bool {
+	return int(t.Page()) < numPages && t.Token() >= 0x05 && t.Token() <= 0x3F
+}
+
 // byName maps "Page:Element" to its tag; built once from the tables.
 var byName = func() map[string]Tag {
 	m := make(map[string]Tag, 700)
