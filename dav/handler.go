@@ -140,6 +140,13 @@ func loopbackHost(host string) bool {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
+	if r.Method == http.MethodOptions {
+		// Answered for any path, "*" included (RFC 9110 9.3.7): clients
+		// probe capabilities before they know the layout.
+		w.Header().Set("Allow", allowMethods)
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
 	t, err := h.parseTarget(r.URL.Path)
 	if err != nil {
 		return err
@@ -150,10 +157,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	switch r.Method {
-	case http.MethodOptions:
-		w.Header().Set("Allow", allowMethods)
-		w.WriteHeader(http.StatusOK)
-		return nil
 	case "PROPFIND":
 		return h.propfind(w, r, t)
 	case "PROPPATCH":

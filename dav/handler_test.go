@@ -43,7 +43,8 @@ func newEnv(t testing.TB) *env {
 // do sends one request through the real handler.
 func (e *env) do(method, path, body string, headers ...string) *httptest.ResponseRecorder {
 	e.t.Helper()
-	req := httptest.NewRequest(method, "http://localhost:5233"+path, strings.NewReader(body))
+	req := httptest.NewRequest(method, "http://localhost:5233/", strings.NewReader(body))
+	req.URL.Path = path // may be "*"
 	req.SetBasicAuth(testUser, testPass)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -206,7 +207,7 @@ func TestAuthAndHost(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range []string{"/", "/calendars/easbridge/", "/calendars/easbridge/personal/", "/contacts/easbridge/people/"} {
+	for _, p := range []string{"/", "*", "/calendars/easbridge/", "/calendars/easbridge/personal/", "/contacts/easbridge/people/", "/elsewhere"} {
 		rec := e.do(http.MethodOptions, p, "")
 		if rec.Code != http.StatusOK {
 			t.Fatalf("OPTIONS %s: %d", p, rec.Code)
@@ -313,6 +314,11 @@ func TestPropfindAllpropAndEmptyBody(t *testing.T) {
 
 	if rec := e.do("PROPFIND", "/", "<d:propfind", "Depth", "0"); rec.Code != http.StatusBadRequest {
 		t.Errorf("malformed body: %d", rec.Code)
+	}
+	// litmus props propfind_invalid2: a prefix bound to "" is not XML.
+	invalidNS := `<D:propfind xmlns:D="DAV:"><D:prop><bar:foo xmlns:bar=""/></D:prop></D:propfind>`
+	if rec := e.do("PROPFIND", "/", invalidNS, "Depth", "0"); rec.Code != http.StatusBadRequest {
+		t.Errorf("empty namespace binding: %d", rec.Code)
 	}
 	if rec := e.do("PROPFIND", "/", "", "Depth", "2"); rec.Code != http.StatusBadRequest {
 		t.Errorf("bad depth: %d", rec.Code)

@@ -2,7 +2,9 @@ package dav
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -127,16 +129,51 @@ func (p *propNames) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 }
 
 // decodeBody decodes an XML request body into v. An empty body leaves v
-// unchanged and returns false.
+// unchanged and returns false. A malformed body is a 400.
 func decodeBody(r *http.Request, v any) (bool, error) {
-	br := bufio.NewReader(io.LimitReader(r.Body, 16<<20))
-	if _, err := br.Peek(1); err == io.EOF {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxXMLBody+1))
+	if err != nil {
+		return false, httpErrorf(http.StatusBadRequest, "dav: reading request body: %v", err)
+	}
+	if len(data) > maxXMLBody {
+		return false, httpErrorf(http.StatusRequestEntityTooLarge, "dav: XML request body over %d bytes", maxXMLBody)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
 		return false, nil
 	}
-	if err := xml.NewDecoder(br).Decode(v); err != nil {
+	if err := checkNamespaces(data); err != nil {
+		return false, httpErrorf(http.StatusBadRequest, "dav: malformed XML request body: %v", err)
+	}
+	if err := xml.Unmarshal(data, v); err != nil {
 		return false, httpErrorf(http.StatusBadRequest, "dav: malformed XML request body: %v", err)
 	}
 	return true, nil
+}
+
+// maxXMLBody bounds PROPFIND, PROPPATCH, REPORT and MKCOL bodies.
+const maxXMLBody = 4 << 20
+
+// checkNamespaces refuses what encoding/xml lets through but Namespaces
+// in XML 1.0 forbids: binding a prefix to the empty name (xmlns:p="",
+// section 3), which litmus props checks a server rejects.
+func checkNamespaces(data []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			for _, a := range se.Attr {
+				if a.Name.Space == "xmlns" && a.Value == "" {
+					return fmt.Errorf("prefix %q bound to an empty namespace", a.Name.Local)
+				}
+			}
+		}
+	}
 }
 
 // propResult is one property in a response: its value as inner XML (with
