@@ -1,11 +1,3 @@
-// Package dav is easbridge's loopback CalDAV (RFC 4791) and CardDAV
-// (RFC 6352) server. It serves collections held by a Backend, which
-// bridge/store implements; dav imports nothing of bridge.
-//
-// The handler sits in front of github.com/emersion/go-webdav and adds what
-// desktop clients need and go-webdav lacks: discovery, sync-collection
-// (RFC 6578), getctag, MKCALENDAR, PROPPATCH, conditional writes, PUT
-// validation, and calendar-query answered from the Backend's time index.
 package dav
 
 import (
