@@ -1,6 +1,8 @@
 package maildir
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -85,7 +87,7 @@ func (s *Store) Deliver(ctx context.Context, f Folder, id string, r io.Reader, f
 			return "", err
 		}
 	}
-	e := s.putLocked(f, st, fn.key, scanned{fn: fn, cur: sub == "cur"}, nil)
+	e := s.putLocked(f, st, fn.key, scanned{name: name, cur: sub == "cur"}, nil)
 	e.mid, e.read = mid, true
 	s.indexMID(f, fn.key, mid)
 	return fn.key, nil
@@ -155,7 +157,7 @@ func (s *Store) writeTmp(ctx context.Context, path string, r io.Reader) (int64, 
 	if err := fh.Close(); err != nil {
 		return 0, 0, fmt.Errorf("maildir: closing %s: %w", path, err)
 	}
-	return size, messageIDHash(strings.NewReader(string(sniff.buf))), nil
+	return size, messageIDHash(bufio.NewReader(bytes.NewReader(sniff.buf))), nil
 }
 
 // headSniffer keeps the first max bytes written to it (the header block

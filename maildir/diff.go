@@ -168,17 +168,18 @@ func (w *watcher) diffFolderLocked(f Folder, st *folderState, now time.Time) (ad
 			added = append(added, &change{ref: ref{f, k}, e: e})
 			continue
 		}
-		ofn := parseName(old.name)
-		if old.name == fileNameOf(sc.fn) && old.cur == sc.cur {
+		if old.cur == sc.cur && old.name == sc.name {
 			continue
 		}
+		ofn := parseName(old.name)
 		e := s.putLocked(f, st, k, sc, old)
-		if ofn.flags != sc.fn.flags || ofn.extra != sc.fn.extra {
+		nfn := parseName(sc.name)
+		if ofn.flags != nfn.flags || ofn.extra != nfn.extra {
 			if _, held := w.pending[ref{f, k}]; held {
 				continue
 			}
-			evs = append(evs, Event{Kind: FlagsChanged, Folder: f, Key: k, Flags: sc.fn.flags,
-				OldFlags: ofn.flags, Keywords: sc.fn.extra, Path: s.path(f, e)})
+			evs = append(evs, Event{Kind: FlagsChanged, Folder: f, Key: k, Flags: nfn.flags,
+				OldFlags: ofn.flags, Keywords: nfn.extra, Path: s.path(f, e)})
 		}
 	}
 	return added, removed, evs
@@ -189,7 +190,7 @@ func (w *watcher) diffFolderLocked(f Folder, st *folderState, now time.Time) (ad
 // header block (else it is reported once as a Problem and left alone).
 func (w *watcher) outboxReadyLocked(f Folder, sc scanned, now time.Time, evs *[]Event) bool {
 	s := w.s
-	p := s.path(f, &entry{name: fileNameOf(sc.fn), cur: sc.cur})
+	p := s.path(f, &entry{name: sc.name, cur: sc.cur})
 	fi, err := os.Stat(p)
 	if err != nil {
 		if !isNotExist(err) {

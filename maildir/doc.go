@@ -36,8 +36,13 @@
 // Why \2e and \2f: Maildir++ uses '.' as the level separator, and '/' is
 // the directory separator, so neither can appear raw. The \xx form is the
 // one Dovecot's listescape plugin uses on disk (listescape_char "\"), so
-// Dovecot with that plugin and a '/' separator shows "v1.2" as "v1.2".
-// Without the plugin Dovecot still serves the folder, named "v1\2e2".
+// Dovecot 2.3 with that plugin and a '/' separator lists "v1.2 release" as
+// "v1.2 release" (checked by interop/maildir.sh). Without the plugin
+// Dovecot still serves the folder, named "v1\2e2 release". A '/' inside a
+// name round-trips exactly here, but IMAP cannot show its own separator
+// inside a name, so Dovecot (listescape decodes \2f to the separator)
+// shows "A/B" as folder B under A; with separator '.' the same holds for
+// dots. mutt shows the directory names as they are.
 //
 // # Message files and keys
 //

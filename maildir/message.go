@@ -93,7 +93,7 @@ func (s *Store) SetFlags(ctx context.Context, f Folder, k Key, flags Flags) erro
 	if err := os.Rename(p, dst); err != nil {
 		return fmt.Errorf("maildir: setting flags of %s: %w", p, err)
 	}
-	s.putLocked(f, st, k, scanned{fn: parseName(name), cur: true}, st.msgs[k])
+	s.putLocked(f, st, k, scanned{name: name, cur: true}, st.msgs[k])
 	return nil
 }
 
@@ -127,7 +127,7 @@ func (s *Store) Move(ctx context.Context, from Folder, k Key, to Folder) error {
 	}
 	old := src.msgs[k]
 	s.deleteLocked(from, src, k)
-	e := s.putLocked(to, dstSt, k, scanned{fn: fn, cur: cur}, nil)
+	e := s.putLocked(to, dstSt, k, scanned{name: fileNameOf(fn), cur: cur}, nil)
 	if old != nil {
 		e.mid, e.read = old.mid, old.read
 		s.indexMID(to, k, e.mid)

@@ -35,21 +35,39 @@ type folderState struct {
 	byID   map[string]Key // ",X=" id field -> key, for idempotent delivery
 }
 
+// msgsOrNil is st.msgs, or nil for a nil st.
+func (st *folderState) msgsOrNil() map[Key]*entry {
+	if st == nil {
+		return nil
+	}
+	return st.msgs
+}
+
 func newFolderState(fi os.FileInfo) *folderState {
 	return &folderState{info: fi, msgs: map[Key]*entry{}, byID: map[string]Key{}}
 }
 
 // scanned is one file found by a scan.
 type scanned struct {
-	fn  fileName
-	cur bool
+	name string // the file name
+	cur  bool
+}
+
+// keyOf is parseName(name).key without the rest of the parsing.
+func keyOf(name string) Key {
+	for i := 0; i < len(name); i++ {
+		if name[i] == ',' || name[i] == ':' {
+			return Key(name[:i])
+		}
+	}
+	return Key(name)
 }
 
 // scanFolder lists cur/ and new/ of f. Hidden names (dot files, such as
 // editors' and Dovecot's temporary files) are skipped. A key found twice
 // (cur/ and new/, or two infos) keeps the cur/ one and is reported.
 func (s *Store) scanFolder(f Folder) (map[Key]scanned, string, error) {
-	out := map[Key]scanned{}
+	out := make(map[Key]scanned, len(s.folders[f].msgsOrNil())+16)
 	for _, sub := range []string{"new", "cur"} {
 		dir := filepath.Join(s.dir(f), sub)
 		names, err := readNames(dir)
@@ -60,11 +78,11 @@ func (s *Store) scanFolder(f Folder) (map[Key]scanned, string, error) {
 			if n == "" || n[0] == '.' {
 				continue
 			}
-			fn := parseName(n)
-			if old, dup := out[fn.key]; dup {
-				s.log.Warn("maildir: two files with one unique name", "dir", dir, "name", n, "other", old.fn.base)
+			k := keyOf(n)
+			if old, dup := out[k]; dup {
+				s.log.Warn("maildir: two files with one unique name", "dir", dir, "name", n, "other", old.name)
 			}
-			out[fn.key] = scanned{fn: fn, cur: sub == "cur"}
+			out[k] = scanned{name: n, cur: sub == "cur"}
 		}
 	}
 	return out, "", nil
@@ -98,17 +116,17 @@ func (s *Store) loadLocked(f Folder) (*folderState, error) {
 // putLocked records message k of f as sc; old is its previous entry, if
 // any, whose Message-ID is kept.
 func (s *Store) putLocked(f Folder, st *folderState, k Key, sc scanned, old *entry) *entry {
-	e := &entry{name: sc.fn.base, cur: sc.cur}
-	e.name = fileNameOf(sc.fn)
+	e := &entry{name: sc.name, cur: sc.cur}
+	id := parseName(sc.name).id
 	if old != nil {
 		e.mid, e.read = old.mid, old.read
-		if oid := parseName(old.name).id; oid != "" && oid != sc.fn.id {
+		if oid := parseName(old.name).id; oid != "" && oid != id {
 			delete(st.byID, oid)
 		}
 	}
 	st.msgs[k] = e
-	if sc.fn.id != "" {
-		st.byID[sc.fn.id] = k
+	if id != "" {
+		st.byID[id] = k
 	}
 	return e
 }
@@ -188,7 +206,11 @@ func (s *Store) readMIDLocked(f Folder, k Key, e *entry) {
 		return
 	}
 	defer fh.Close()
-	e.mid = messageIDHash(io.LimitReader(fh, 64<<10))
+	if s.br == nil {
+		s.br = bufio.NewReaderSize(nil, 4096)
+	}
+	s.br.Reset(io.LimitReader(fh, 64<<10))
+	e.mid = messageIDHash(s.br)
 	s.indexMID(f, k, e.mid)
 }
 
@@ -221,7 +243,7 @@ func (s *Store) locateLocked(f Folder, st *folderState, k Key) (string, fileName
 
 // messageIDHash reads a header block and hashes the Message-ID value
 // (unfolded, trimmed, case kept); 0 when there is none.
-func messageIDHash(r io.Reader) uint64 {
+func messageIDHash(r *bufio.Reader) uint64 {
 	id := headerValue(r, "message-id")
 	if id == "" {
 		return 0
@@ -236,8 +258,7 @@ func messageIDHash(r io.Reader) uint64 {
 
 // headerValue returns the unfolded value of the first header named name
 // (lower case) in the header block at the start of r.
-func headerValue(r io.Reader, name string) string {
-	br := bufio.NewReaderSize(r, 4096)
+func headerValue(br *bufio.Reader, name string) string {
 	var val []byte
 	in := false
 	for {

@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -101,6 +102,7 @@ type Store struct {
 	byMID    map[uint64][]ref        // Message-ID hash -> messages, for copy+delete moves
 	watching bool
 	poke     chan struct{} // asks the watcher to resync its watches
+	br       *bufio.Reader // reused to read headers, under mu
 }
 
 // Open opens (creating if needed) the mirror at root: INBOX's cur/ new/
