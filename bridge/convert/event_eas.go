@@ -197,8 +197,19 @@ func readCategories(p ical.Props) []string {
 // trigger is a duration before (or at) the start. Other alarms stay in
 // the stored object only.
 func reminderOf(c *ical.Component) (int, bool) {
+	// A DISPLAY (or AUDIO) alarm is what Outlook calls a reminder; an
+	// EMAIL alarm only when there is nothing else.
+	for _, display := range []bool{true, false} {
+		if m, ok := relativeAlarm(c, display); ok {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+func relativeAlarm(c *ical.Component, display bool) (int, bool) {
 	for _, a := range c.Children {
-		if a.Name != ical.CompAlarm {
+		if a.Name != ical.CompAlarm || (display && strings.EqualFold(propValue(a, ical.PropAction), "EMAIL")) {
 			continue
 		}
 		tp := a.Props.Get(ical.PropTrigger)

@@ -213,7 +213,7 @@ func writeEvent(c *ical.Component, ev *eas.Event, uid string, loc *time.Location
 		}
 		p.SetDate(ical.PropDateTimeStart, start)
 		p.SetDate(ical.PropDateTimeEnd, end)
-		if loc != time.UTC {
+		if loc != opts.local() {
 			setX(p, propTZID, loc.String())
 		}
 	} else {

@@ -4,7 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/easbridge/easbridge/eas"
 )
 
 // Options carries what a conversion needs beyond the item itself.
@@ -52,4 +57,17 @@ var ErrUnsupported = errors.New("convert: not representable in EAS")
 func DeriveUID(serverID string) string {
 	sum := sha256.Sum256([]byte(serverID))
 	return "eas-" + hex.EncodeToString(sum[:16])
+}
+
+// ItemToICal converts an event, task or note to its calendar object.
+func ItemToICal(it eas.Item, opts Options) (*ical.Calendar, error) {
+	switch x := it.(type) {
+	case *eas.Event:
+		return EventToICal(x, opts)
+	case *eas.Task:
+		return TaskToICal(x, opts)
+	case *eas.Note:
+		return NoteToICal(x, opts)
+	}
+	return nil, fmt.Errorf("convert: no iCalendar form for %T", it)
 }

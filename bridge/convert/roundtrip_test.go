@@ -162,12 +162,16 @@ func effective(t testing.TB, ev *eas.Event) string {
 	var exs []string
 	for i := range ev.Exceptions {
 		ex := &ev.Exceptions[i]
+		orig := ex.ExceptionStartTime
+		if orig.IsZero() {
+			orig = ex.InstanceID
+		}
 		if ex.Deleted {
-			exs = append(exs, "deleted "+ex.ExceptionStartTime.UTC().Format(time.RFC3339))
+			exs = append(exs, "deleted "+orig.UTC().Format(time.RFC3339))
 			continue
 		}
-		x := effectiveException(ev, ex, ex.ExceptionStartTime)
-		exs = append(exs, "modified "+ex.ExceptionStartTime.UTC().Format(time.RFC3339)+"\n"+effective(t, x))
+		x := effectiveException(ev, ex, orig)
+		exs = append(exs, "modified "+orig.UTC().Format(time.RFC3339)+"\n"+effective(t, x))
 	}
 	slices.Sort(exs)
 	e.Exceptions = nil

@@ -18,8 +18,10 @@ import (
 var zoneCache sync.Map // eas.TimeZone -> *time.Location
 
 // candidates are the IANA zones a blob without a known name is matched
-// against: first the canonical zone of every Windows zone, then the
-// others CLDR lists, each in name order, so the result is deterministic.
+// against: first the canonical zone of every Windows zone, the Windows
+// zones that cover most IANA zones first (US Eastern rules are New York's
+// before they are Grand Turk's), then the others CLDR lists; ties in name
+// order, so the result is deterministic.
 var candidates = sync.OnceValue(func() []string {
 	seen := map[string]bool{}
 	var first, rest []string
@@ -35,7 +37,17 @@ var candidates = sync.OnceValue(func() []string {
 			rest = append(rest, z)
 		}
 	}
-	sort.Strings(first)
+	weight := map[string]int{}
+	for _, w := range ianaToWindows {
+		weight[w]++
+	}
+	sort.Slice(first, func(i, j int) bool {
+		wi, wj := weight[ianaToWindows[first[i]]], weight[ianaToWindows[first[j]]]
+		if wi != wj {
+			return wi > wj
+		}
+		return first[i] < first[j]
+	})
 	sort.Strings(rest)
 	return append(first, rest...)
 })
