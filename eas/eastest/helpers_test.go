@@ -186,3 +186,18 @@ func testMail(from, to, subject, body string) []byte {
 		"MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", body, "",
 	}, "\r\n"))
 }
+
+// waitForWaiter blocks until n requests wait inside the server.
+func waitForWaiter(t *testing.T, srv *Server, n int) {
+	t.Helper()
+	for i := 0; i < 5000; i++ {
+		srv.mu.Lock()
+		w := srv.waiting
+		srv.mu.Unlock()
+		if w >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("no request started waiting")
+}

@@ -85,6 +85,7 @@ type Server struct {
 	faults  []*Fault
 	sent    []SentMessage
 	replies []MeetingReply
+	waiting int // requests inside waitFor, for tests
 	reqs    int
 }
 

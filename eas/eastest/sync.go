@@ -145,6 +145,8 @@ func (s *Server) syncHasWork(req *request, colls []*wbxml.Node) bool {
 func (s *Server) waitFor(req *request, d time.Duration, ready func() bool) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
+	s.waiting++
+	defer func() { s.waiting-- }()
 	for {
 		if ready() {
 			return true
