@@ -199,15 +199,14 @@ type Event struct {
 // Exception is one exception to a recurring event (MS-ASCAL 2.2.2.21):
 // an occurrence deleted or changed. The embedded Event holds the
 // overridden fields; a field not marked in Fields is inherited from the
-// series.
+// series. The occurrence is named by its original start: ExceptionStartTime
+// up to 14.1, the embedded InstanceID (AirSyncBase InstanceId) from 16.0;
+// EncodeItem fills whichever the version needs from the other.
 type Exception struct {
 	// Deleted is true when the occurrence was deleted.
 	Deleted bool
-	// ExceptionStartTime is the original start of the occurrence (up to
-	// 14.1; EncodeItem sends InstanceID in its place for 16.x when that is
-	// zero).
+	// ExceptionStartTime is the original start of the occurrence.
 	ExceptionStartTime time.Time
-	// InstanceID is the original start of the occurrence in 16.x.
 	Event
 }
 
