@@ -225,6 +225,9 @@ func recurrence(c *ical.Component, tm timing, from time.Time) (next func() (time
 		if opt.Freq == rrule.SECONDLY || opt.Freq == rrule.MINUTELY || opt.Freq == rrule.HOURLY {
 			return nil, false, fmt.Errorf("RRULE %q: FREQ=%v is not supported", rr.Value, opt.Freq)
 		}
+		if impossibleMonthDays(opt) {
+			return nil, false, fmt.Errorf("RRULE %q can never occur: no BYMONTH has such a BYMONTHDAY", rr.Value)
+		}
 		endless = opt.Count == 0 && opt.Until.IsZero()
 		opt.Dtstart = fastForward(opt, tm.start, from)
 		if limit := opt.Dtstart.AddDate(seriesLimit(opt.Freq), 0, 0); opt.Until.IsZero() || opt.Until.After(limit) {
@@ -257,6 +260,35 @@ func recurrence(c *ical.Component, tm timing, from time.Time) (next func() (time
 		}
 	}
 	return set.Iterator(), endless, nil
+}
+
+// impossibleMonthDays reports whether every BYMONTHDAY lies beyond the
+// length of every month the rule allows (BYMONTHDAY=30 with BYMONTH=2,
+// the classic rule that never occurs), so it is refused at once instead
+// of being searched for decades.
+func impossibleMonthDays(opt *rrule.ROption) bool {
+	if len(opt.Bymonthday) == 0 {
+		return false
+	}
+	months := opt.Bymonth
+	if len(months) == 0 {
+		months = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	}
+	for _, md := range opt.Bymonthday {
+		if md < 0 {
+			md = -md
+		}
+		for _, m := range months {
+			if m < 1 || m > 12 {
+				continue
+			}
+			// Days in month m of a leap year (2024).
+			if md <= time.Date(2024, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // fastForward returns the DTSTART to expand an endless DAILY or WEEKLY
@@ -383,6 +415,12 @@ func componentSpan(c *ical.Component) (start, end time.Time, ok bool, err error)
 		return tm.start, tm.instanceEnd(), err == nil, err
 	}
 	if endless {
+		// An endless rule must recur: one whose BY-parts never match would
+		// make every query walk to the horizon (seriesLimit).
+		next()
+		if _, ok := next(); !ok {
+			return start, end, false, fmt.Errorf("RRULE never recurs after DTSTART")
+		}
 		return tm.start, time.Time{}, true, nil
 	}
 	length := tm.instanceEnd().Sub(tm.start)
