@@ -309,6 +309,12 @@ func TestPropfindAllpropAndEmptyBody(t *testing.T) {
 	c.ok200(t, nsCS, "getctag")
 	c.ok200(t, nsDAV, "sync-token")
 
+	withData := `<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop></d:propfind>`
+	doc = parseMS(t, e.do("PROPFIND", "/calendars/easbridge/personal/", withData, "Depth", "1"))
+	if got := doc.find(t, "/calendars/easbridge/personal/simple.ics").ok200(t, nsCalDAV, "calendar-data").Text; !strings.Contains(got, "Dentist") {
+		t.Errorf("calendar-data in PROPFIND: %q", got)
+	}
+
 	rec := e.do("PROPFIND", "/", `<d:propfind xmlns:d="DAV:"><d:propname/></d:propfind>`, "Depth", "0")
 	parseMS(t, rec).find(t, "/").ok200(t, nsDAV, "resourcetype")
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -64,7 +65,10 @@ func (w *wrapped) Unwrap() error { return w.err }
 
 // resources lists the resource a target names and, at depth 1, its
 // members.
-func (h *Handler) resources(ctx context.Context, t target, depth int) ([]resource, error) {
+// withData loads object bodies too, for a PROPFIND that asks for
+// calendar-data or address-data (not defined for PROPFIND, but some
+// clients ask, and a body is cheaper than a second round trip).
+func (h *Handler) resources(ctx context.Context, t target, depth int, withData bool) ([]resource, error) {
 	self := resource{t: t}
 	var members []resource
 	switch t.kind {
@@ -98,9 +102,15 @@ func (h *Handler) resources(ctx context.Context, t target, depth int) ([]resourc
 		}
 		self.coll = c
 		if depth > 0 {
-			objs, err := h.backend.Objects(ctx, t.coll)
+			var objs []Object
+			var err error
+			if withData {
+				objs, err = h.allObjects(ctx, t.coll)
+			} else if objs, err = h.backend.Objects(ctx, t.coll); err != nil {
+				err = wrapBackend("listing objects", err)
+			}
 			if err != nil {
-				return nil, wrapBackend("listing objects", err)
+				return nil, err
 			}
 			members = make([]resource, len(objs))
 			prefix := h.collectionPath(t.space, t.coll)
@@ -138,7 +148,8 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t target) err
 	if all && req.Include != nil {
 		names = *req.Include
 	}
-	res, err := h.resources(r.Context(), t, depth)
+	withData := slices.Contains(names, nameCalendarData) || slices.Contains(names, nameAddressData)
+	res, err := h.resources(r.Context(), t, depth, withData)
 	if err != nil {
 		return err
 	}
