@@ -207,6 +207,17 @@ type spoolWriter struct {
 
 func (w *spoolWriter) Write(p []byte) (int, error) {
 	if w.f == nil && (w.limit < 0 || int64(len(w.buf))+int64(len(p)) <= w.limit) {
+		if need := len(w.buf) + len(p); need > cap(w.buf) {
+			// Grow by doubling up to the limit: append's 1.25 factor for
+			// large slices would allocate five times the threshold.
+			c := max(2*cap(w.buf), 4096, need)
+			if w.limit >= 0 && int64(c) > w.limit {
+				c = int(w.limit)
+			}
+			nb := make([]byte, len(w.buf), c)
+			copy(nb, w.buf)
+			w.buf = nb
+		}
 		w.buf = append(w.buf, p...)
 		w.n += int64(len(p))
 		return len(p), nil
