@@ -473,3 +473,20 @@ func TestObjectsRoundTripThroughBackend(t *testing.T) {
 		t.Fatalf("stored: %+v %v", objs, err)
 	}
 }
+
+func TestEscapeText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"a&b<c>d", "a&amp;b&lt;c&gt;d"},
+		{"line\r\nnext\tx", "line&#13;\nnext\tx"},
+		{"Müller €", "Müller €"},
+		{"bad\x01ctl", "bad\uFFFDctl"},
+		{"bad\xffutf8", "bad\uFFFDutf8"},
+		{`"quoted"`, `"quoted"`},
+	}
+	for _, tt := range tests {
+		if got := escaped(tt.in); got != tt.want {
+			t.Errorf("escaped(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

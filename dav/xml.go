@@ -62,20 +62,29 @@ type stringWriter interface {
 func escapeText(b stringWriter, s string) {
 	last := 0
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		c := s[i]
+		size := 1
 		var rep string
 		switch {
-		case r == '&':
+		case c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>':
+			// Plain ASCII: the common case, no decoding.
+		case c == '&':
 			rep = "&amp;"
-		case r == '<':
+		case c == '<':
 			rep = "&lt;"
-		case r == '>':
+		case c == '>':
 			rep = "&gt;"
-		case r == '\r':
+		case c == '\r':
 			rep = "&#13;"
-		case r == '\t' || r == '\n':
-		case r < 0x20 || r == 0xFFFE || r == 0xFFFF || (r == utf8.RuneError && size == 1):
+		case c == '\t' || c == '\n':
+		case c < 0x20:
 			rep = "\uFFFD"
+		default:
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if r == 0xFFFE || r == 0xFFFF || (r == utf8.RuneError && size == 1) {
+				rep = "\uFFFD"
+			}
 		}
 		if rep != "" {
 			b.WriteString(s[last:i])
