@@ -177,7 +177,7 @@ func (h *Handler) objectProp(res *resource, n xml.Name) (string, bool) {
 	o := res.obj
 	switch n {
 	case xml.Name{Space: nsDAV, Local: "getetag"}:
-		return escaped(quoteETag(o.ETag)), true
+		return `"` + escaped(o.ETag) + `"`, true
 	case xml.Name{Space: nsDAV, Local: "getcontenttype"}:
 		return contentType(res.t.space, res.coll), true
 	case xml.Name{Space: nsDAV, Local: "getcontentlength"}:
@@ -204,11 +204,15 @@ func contentType(space string, c *Collection) string {
 	if space == spaceContacts {
 		return "text/vcard; charset=utf-8"
 	}
-	comp := "vevent"
 	if c != nil {
-		comp = strings.ToLower(componentOf(c.Kind))
+		switch c.Kind {
+		case KindTasks:
+			return "text/calendar; charset=utf-8; component=vtodo"
+		case KindJournal:
+			return "text/calendar; charset=utf-8; component=vjournal"
+		}
 	}
-	return "text/calendar; charset=utf-8; component=" + comp
+	return "text/calendar; charset=utf-8; component=vevent"
 }
 
 // allPropNames is what allprop and propname answer for a resource

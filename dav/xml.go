@@ -309,9 +309,10 @@ func writeElem(w *bufio.Writer, n xml.Name, inner string) {
 	w.WriteString(close)
 }
 
-// quoteETag returns the ETag header form of a stored tag.
+// quoteETag returns the ETag header form of a stored tag (RFC 9110
+// 8.8.3); Backend tags carry no quotes.
 func quoteETag(etag string) string {
-	return strconv.Quote(etag)
+	return `"` + etag + `"`
 }
 
 // parseCondition reads an If-Match or If-None-Match header into the
