@@ -1,0 +1,51 @@
+// Package imapd serves the Maildir mirror over IMAP4rev1 on loopback, so
+// Thunderbird (which cannot share a Maildir with another writer) and any
+// other IMAP client see the same mail that mutt sees on disk.
+//
+// # Protocol
+//
+// The wire protocol, literal handling, IDLE and the per-session view of
+// sequence numbers come from github.com/emersion/go-imap/v2/imapserver;
+// this package is the backend over a maildir.Store. Advertised beyond
+// IMAP4rev1: IDLE, UIDPLUS (RFC 4315), MOVE (RFC 6851), SPECIAL-USE
+// (RFC 6154), NAMESPACE, CHILDREN, UNSELECT, APPENDLIMIT (RFC 7889) and
+// AUTH=PLAIN. CONDSTORE is not advertised: the library's mailbox tracker
+// carries no MODSEQ, and a half CONDSTORE makes Thunderbird miss flag
+// changes. IMAP4rev2 is not advertised either (it requires ESEARCH).
+//
+// # UIDs
+//
+// A message's Maildir key (the unique part of its file name) is stable
+// across flag changes and moves, so a UID is bound to a key. Each folder
+// keeps "easbridge-uidlist" in its own directory (beside cur/ and new/,
+// where neither Maildir readers nor the maildir watcher look): the
+// UIDVALIDITY, UIDNEXT and one "uid key [keyword...]" line per message.
+// It is rewritten crash-safely (temp file, fsync, rename, fsync of the
+// directory) before any new UID is shown to a client, so a UID is never
+// reused and survives restarts; a folder renamed keeps its file and its
+// UIDs. A missing or unreadable file starts a new UIDVALIDITY.
+//
+// # Changes
+//
+// Every change made over IMAP goes through the maildir.Store API
+// (Deliver, SetFlags, Move, Remove, folder operations). The Store does not
+// echo its own changes through its watcher, so the server reports each
+// one to Config.Changed as the maildir.Event the watcher would have sent
+// for the same change made by mutt; the sync engine feeds them into the
+// same path as watcher events.
+//
+// New mail reaches selected and idling sessions by a refresh of the
+// folder listing: at once when Server.Notify is called (the engine calls
+// it after each delivery, and for each watcher event), and otherwise at
+// most Config.Poll after it appears in the Store (a shared poll per
+// folder, only while a session idles or sends commands there).
+//
+// # Message data
+//
+// BODY[], BODY[HEADER], BODY[HEADER.FIELDS ...], BODY[TEXT] and their
+// partial forms are streamed from the file (a section reader over the
+// open file, the header read up to its blank line); only nested MIME
+// parts, BODYSTRUCTURE and ENVELOPE parse the message. Bytes are served
+// as stored: messages written by mutt with bare LF are not converted to
+// CRLF (Thunderbird and mutt accept them).
+package imapd

@@ -1,0 +1,238 @@
+package imapd
+
+import (
+	"context"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/easbridge/easbridge/maildir"
+)
+
+// message is one message of a folder as the IMAP sessions see it.
+type message struct {
+	uid      imap.UID
+	key      maildir.Key
+	flags    maildir.Flags
+	keywords []string // IMAP keywords, kept in the uid list
+	size     int64    // from the file name, -1 until known
+}
+
+// mailbox is the state of one folder shared by every session: messages in
+// UID order (so index+1 is the sequence number in the server's view), the
+// persisted UIDs and the library's tracker that queues each session's
+// untagged updates.
+type mailbox struct {
+	srv    *Server
+	folder maildir.Folder
+
+	mu       sync.Mutex
+	isLoaded bool
+	validity uint32
+	next     imap.UID
+	msgs     []*message
+	byKey    map[maildir.Key]*message
+	tracker  *imapserver.MailboxTracker
+	lastScan time.Time
+	kicking  bool
+}
+
+func (mb *mailbox) loaded() bool {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return mb.isLoaded
+}
+
+func (mb *mailbox) uidListPath() string {
+	return filepath.Join(mb.srv.store.Root(), string(mb.folder), uidListName)
+}
+
+// load reads the uid list and the folder listing the first time.
+func (mb *mailbox) load(ctx context.Context) error {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if mb.isLoaded {
+		return nil
+	}
+	list, err := mb.srv.store.List(ctx, mb.folder)
+	if err != nil {
+		return err
+	}
+	ul, ok, err := readUIDList(mb.uidListPath())
+	if err != nil {
+		mb.srv.log.Warn("imapd: uid list unreadable, starting a new UIDVALIDITY", "folder", mb.folder.String(), "err", err)
+	}
+	if !ok {
+		ul = uidList{validity: newValidity(), next: 1}
+	}
+	mb.validity, mb.next = ul.validity, ul.next
+	mb.byKey = make(map[maildir.Key]*message, len(list))
+	var fresh []*message
+	for _, m := range list {
+		msg := &message{key: m.Key, flags: m.Flags, size: m.Size, uid: ul.uids[m.Key], keywords: ul.keywords[m.Key]}
+		mb.byKey[m.Key] = msg
+		if msg.uid == 0 {
+			fresh = append(fresh, msg)
+		} else {
+			mb.msgs = append(mb.msgs, msg)
+		}
+	}
+	sort.Slice(mb.msgs, func(i, j int) bool { return mb.msgs[i].uid < mb.msgs[j].uid })
+	for _, msg := range fresh { // List is sorted by key, which starts with the delivery time
+		msg.uid = mb.next
+		mb.next++
+		mb.msgs = append(mb.msgs, msg)
+	}
+	if !ok || len(fresh) > 0 || len(ul.uids) != len(mb.msgs) {
+		if err := mb.saveLocked(); err != nil {
+			return err
+		}
+	}
+	mb.tracker = imapserver.NewMailboxTracker(uint32(len(mb.msgs)))
+	mb.lastScan = time.Now()
+	mb.isLoaded = true
+	return nil
+}
+
+// newValidity is a UIDVALIDITY: the clock in seconds, as RFC 3501 2.3.1.1
+// suggests, so a folder made again gets a larger value.
+func newValidity() uint32 {
+	v := uint32(time.Now().Unix())
+	if v == 0 {
+		v = 1
+	}
+	return v
+}
+
+func (mb *mailbox) saveLocked() error {
+	return writeUIDList(mb.uidListPath(), mb.validity, mb.next, mb.msgs)
+}
+
+// refresh lists the folder again if the last listing is older than
+// maxAge, and queues EXPUNGE, FETCH FLAGS and EXISTS updates for the
+// sessions.
+func (mb *mailbox) refresh(ctx context.Context, maxAge time.Duration) error {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if time.Since(mb.lastScan) < maxAge {
+		return nil
+	}
+	return mb.refreshLocked(ctx)
+}
+
+func (mb *mailbox) refreshLocked(ctx context.Context) error {
+	list, err := mb.srv.store.List(ctx, mb.folder)
+	if err != nil {
+		return err
+	}
+	mb.lastScan = time.Now()
+	now := make(map[maildir.Key]*maildir.Message, len(list))
+	for i := range list {
+		now[list[i].Key] = &list[i]
+	}
+	changed := false
+	for i := len(mb.msgs) - 1; i >= 0; i-- {
+		msg := mb.msgs[i]
+		if _, ok := now[msg.key]; !ok {
+			mb.removeAtLocked(i)
+			changed = true
+		}
+	}
+	for i, msg := range mb.msgs {
+		m := now[msg.key]
+		if m.Flags != msg.flags {
+			msg.flags = m.Flags
+			mb.tracker.QueueMessageFlags(uint32(i+1), msg.uid, msg.imapFlags(), nil)
+		}
+		msg.size = m.Size
+	}
+	added := 0
+	for i := range list {
+		if _, ok := mb.byKey[list[i].Key]; !ok {
+			mb.appendLocked(&list[i])
+			added++
+		}
+	}
+	if changed || added > 0 {
+		if err := mb.saveLocked(); err != nil {
+			return err
+		}
+	}
+	if added > 0 {
+		mb.tracker.QueueNumMessages(uint32(len(mb.msgs)))
+	}
+	return nil
+}
+
+// removeAtLocked drops msgs[i] and queues its EXPUNGE for every session.
+func (mb *mailbox) removeAtLocked(i int) {
+	delete(mb.byKey, mb.msgs[i].key)
+	mb.msgs = append(mb.msgs[:i], mb.msgs[i+1:]...)
+	mb.tracker.QueueExpunge(uint32(i + 1))
+}
+
+// appendLocked gives m the next UID. The caller saves the list and queues
+// EXISTS.
+func (mb *mailbox) appendLocked(m *maildir.Message) *message {
+	msg := &message{uid: mb.next, key: m.Key, flags: m.Flags, size: m.Size}
+	mb.next++
+	mb.msgs = append(mb.msgs, msg)
+	mb.byKey[m.Key] = msg
+	return msg
+}
+
+// added records a message the server itself delivered (APPEND, COPY), so
+// its UID is known at once for APPENDUID and COPYUID.
+func (mb *mailbox) added(ctx context.Context, k maildir.Key, flags maildir.Flags, keywords []string) (imap.UID, error) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if msg, ok := mb.byKey[k]; ok {
+		return msg.uid, nil
+	}
+	msg := mb.appendLocked(&maildir.Message{Key: k, Flags: flags, Size: -1})
+	msg.keywords = keywords
+	if err := mb.saveLocked(); err != nil {
+		return 0, err
+	}
+	mb.tracker.QueueNumMessages(uint32(len(mb.msgs)))
+	return msg.uid, nil
+}
+
+// kick refreshes the folder now, in the background, unless a kick is
+// already running (it will see this change too, or the next poll will).
+func (mb *mailbox) kick() {
+	mb.mu.Lock()
+	if mb.kicking || !mb.isLoaded {
+		mb.mu.Unlock()
+		return
+	}
+	mb.kicking = true
+	mb.mu.Unlock()
+	go func() {
+		mb.mu.Lock()
+		defer mb.mu.Unlock()
+		mb.kicking = false
+		if err := mb.refreshLocked(mb.srv.ctx); err != nil {
+			mb.srv.log.Warn("imapd: refreshing folder", "folder", mb.folder.String(), "err", err)
+		}
+	}()
+}
+
+// status answers STATUS from the current state.
+func (mb *mailbox) status() (n, unseen uint32, next imap.UID, validity uint32, size int64) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	for _, m := range mb.msgs {
+		if m.flags&maildir.Seen == 0 {
+			unseen++
+		}
+		if m.size > 0 {
+			size += m.size
+		}
+	}
+	return uint32(len(mb.msgs)), unseen, mb.next, mb.validity, size
+}
