@@ -56,6 +56,10 @@ type Body struct {
 	// Status is the status of a BodyPart (MS-ASAIRS 2.2.2.37.1); unused in
 	// a Body.
 	Status int
+	// Part is set in a multipart ItemOperations response, where the data
+	// travels in the numbered part of the HTTP body instead of in Data
+	// (MS-ASCMD ItemOperations, multipart responses).
+	Part int
 	// Fields records which child elements were present.
 	Fields Fields
 
@@ -316,6 +320,7 @@ var bodyFields = newFieldTable(
 	boolField(wbxml.AirSyncBaseTruncated, func(b *Body) *bool { return &b.Truncated }).ro(),
 	strField(wbxml.AirSyncBasePreview, func(b *Body) *string { return &b.Preview }).ro().sinceV(V140),
 	intField(wbxml.AirSyncBaseStatus, func(b *Body) *int { return &b.Status }).ro().sinceV(V141),
+	intField(wbxml.ItemOperationsPart, func(b *Body) *int { return &b.Part }).ro(),
 )
 
 // encodeBody writes a Body element (MS-ASAIRS 2.2.2.9) with its Type and

@@ -127,7 +127,7 @@ func normalize(t *testing.T, v reflect.Value) {
 		if len(data) == 0 {
 			data = nil
 		}
-		n := &Body{Type: b.Type, EstimatedDataSize: b.EstimatedDataSize, Truncated: b.Truncated, Preview: b.Preview, Status: b.Status, data: data, size: int64(len(data)), hasData: b.hasData}
+		n := &Body{Type: b.Type, EstimatedDataSize: b.EstimatedDataSize, Truncated: b.Truncated, Preview: b.Preview, Status: b.Status, Part: b.Part, data: data, size: int64(len(data)), hasData: b.hasData}
 		v.Set(reflect.ValueOf(n))
 	case v.Kind() == reflect.Pointer:
 		if !v.IsNil() {

@@ -17,6 +17,7 @@ type FieldError struct {
 	Err error
 }
 
+// Error names the element and the problem.
 func (e *FieldError) Error() string { return fmt.Sprintf("eas: %v: %v", e.Tag, e.Err) }
 
 // Unwrap returns the cause.
