@@ -3,6 +3,7 @@ package dav
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -36,12 +37,52 @@ func icalTime(p *ical.Prop) (t time.Time, isDate bool, err error) {
 	}
 	loc := time.UTC
 	if tzid := p.Params.Get(ical.PropTimezoneID); tzid != "" {
-		if l, lerr := time.LoadLocation(strings.Trim(tzid, `"/`)); lerr == nil {
-			loc = l
-		}
+		loc = location(tzid)
 	}
 	t, err = time.ParseInLocation("20060102T150405", v, loc)
 	return t, false, err
+}
+
+// locations caches location: time.LoadLocation reads and parses a zone
+// file on every call, and a query evaluates thousands of TZIDs. TZIDs
+// come from clients, so the cache is bounded.
+var locations struct {
+	sync.Mutex
+	m map[string]*time.Location
+}
+
+const maxCachedLocations = 1024
+
+// location resolves a TZID to an IANA zone, UTC when none fits. Prefixed
+// forms such as Mozilla's "/mozilla.org/20050126_1/Europe/Berlin" are
+// tried without their leading segments.
+func location(tzid string) *time.Location {
+	locations.Lock()
+	l, ok := locations.m[tzid]
+	locations.Unlock()
+	if ok {
+		return l
+	}
+	loc := time.UTC
+	name := strings.Trim(tzid, `"/ `)
+	for name != "" {
+		if l, err := time.LoadLocation(name); err == nil {
+			loc = l
+			break
+		}
+		_, rest, found := strings.Cut(name, "/")
+		if !found {
+			break
+		}
+		name = rest
+	}
+	locations.Lock()
+	if locations.m == nil || len(locations.m) >= maxCachedLocations {
+		locations.m = map[string]*time.Location{}
+	}
+	locations.m[tzid] = loc
+	locations.Unlock()
+	return loc
 }
 
 // timing holds the date properties of one component that RFC 4791 9.9
