@@ -26,15 +26,19 @@ var (
 
 func benchEvent(i int) string {
 	start := time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC).Add(time.Duration(i) * 103 * time.Minute)
-	rule := ""
+	dates := fmt.Sprintf("DTSTART:%s\r\nDTEND:%s\r\n",
+		start.Format("20060102T150405Z"), start.Add(45*time.Minute).Format("20060102T150405Z"))
 	if i%20 == 0 {
-		rule = "RRULE:FREQ=WEEKLY;BYDAY=" + []string{"MO", "TU", "WE", "TH", "FR"}[i%5] + "\r\n"
+		// Recurring ones are in a named zone, as desktop clients write them.
+		dates = fmt.Sprintf("DTSTART;TZID=Europe/Berlin:%s\r\nDTEND;TZID=Europe/Berlin:%s\r\nRRULE:FREQ=WEEKLY;BYDAY=%s\r\n",
+			start.Format("20060102T150405"), start.Add(45*time.Minute).Format("20060102T150405"),
+			[]string{"MO", "TU", "WE", "TH", "FR"}[i%5])
 	}
 	return fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//easbridge//bench//EN\r\nBEGIN:VEVENT\r\n"+
-		"UID:ev-%d@bench\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:%s\r\nDTEND:%s\r\n%s"+
+		"UID:ev-%d@bench\r\nDTSTAMP:20250101T000000Z\r\n%s"+
 		"SUMMARY:Meeting number %d about the quarterly planning\r\nLOCATION:Room %d\r\n"+
 		"DESCRIPTION:Agenda: review\\, decide\\, follow up.\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-		i, start.Format("20060102T150405Z"), start.Add(45*time.Minute).Format("20060102T150405Z"), rule, i, i%40)
+		i, dates, i, i%40)
 }
 
 func benchCard(i int) string {
