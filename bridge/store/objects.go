@@ -170,7 +170,8 @@ func bumpRevision(ctx context.Context, tx *sql.Tx, collID int64) (int64, error) 
 func putObjectTx(ctx context.Context, tx *sql.Tx, collID int64, name, uid string, data []byte, spans []Span, now time.Time) (string, error) {
 	if uid != "" {
 		var holder string
-		err := tx.QueryRowContext(ctx, `SELECT name FROM object WHERE collection_id = ? AND uid = ? AND name <> ?`,
+		// "uid <> ''" lets SQLite use the partial index object_uid.
+		err := tx.QueryRowContext(ctx, `SELECT name FROM object WHERE collection_id = ? AND uid = ? AND uid <> '' AND name <> ?`,
 			collID, uid, name).Scan(&holder)
 		if err == nil {
 			return "", &UIDConflictError{Name: holder}

@@ -23,10 +23,10 @@ CREATE TABLE object (
 	name          TEXT    NOT NULL,
 	uid           TEXT    NOT NULL,
 	etag          TEXT    NOT NULL,
-	data          BLOB    NOT NULL,
 	size          INTEGER NOT NULL,
 	revision      INTEGER NOT NULL,
 	modified      INTEGER NOT NULL,             -- unix nanoseconds
+	data          BLOB    NOT NULL,             -- last: listings need not read past it
 	UNIQUE (collection_id, name)
 );
 -- UIDs are unique per collection, except that an empty UID (a vCard
@@ -92,6 +92,7 @@ CREATE TABLE outbox (
 	created       INTEGER NOT NULL
 );
 CREATE INDEX outbox_collection ON outbox (collection_id, id);
+CREATE INDEX outbox_item ON outbox (collection_id, local_id);
 
 -- conflict keeps the losing side of every conflict, for `easbridge status`.
 CREATE TABLE conflict (
