@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // targetKind is what a request URL names.
@@ -123,4 +124,22 @@ func spaceOf(k Kind) string {
 		return spaceContacts
 	}
 	return spaceCalendars
+}
+
+// maxNameLen bounds the collection and object names a client may create.
+const maxNameLen = 255
+
+// checkNewName refuses a name a client wants to create that is empty,
+// too long, not UTF-8 or holds control characters: names end up in hrefs,
+// logs and file-like tools downstream.
+func checkNewName(name string) error {
+	if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) {
+		return httpErrorf(http.StatusForbidden, "dav: resource name %q is empty, too long or not UTF-8", name)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return httpErrorf(http.StatusForbidden, "dav: resource name %q holds a control character", name)
+		}
+	}
+	return nil
 }

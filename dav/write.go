@@ -14,6 +14,9 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, t target) error {
 	if t.kind != targetObject {
 		return httpErrorf(http.StatusMethodNotAllowed, "dav: PUT is only allowed on an object inside a collection")
 	}
+	if err := checkNewName(t.name); err != nil {
+		return err
+	}
 	if r.ContentLength > h.maxSize {
 		return httpErrorf(http.StatusRequestEntityTooLarge, "dav: body of %d bytes exceeds the limit of %d bytes", r.ContentLength, h.maxSize)
 	}
@@ -137,6 +140,9 @@ type updateRequest struct {
 func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target) error {
 	if t.kind != targetCollection {
 		return httpErrorf(http.StatusForbidden, "dav: collections can only be created inside a home set")
+	}
+	if err := checkNewName(t.coll); err != nil {
+		return err
 	}
 	var req updateRequest
 	if _, err := decodeBody(r, &req); err != nil {

@@ -48,6 +48,8 @@ func TestPut(t *testing.T) {
 		{name: "missing collection", path: "/calendars/easbridge/nope/x.ics", fixture: "ics/simple.ics", want: http.StatusNotFound},
 		{name: "on collection", path: cal, fixture: "ics/simple.ics", want: http.StatusMethodNotAllowed},
 		{name: "too large", path: cal + "big.ics", fixture: "big", want: http.StatusRequestEntityTooLarge},
+		{name: "control character in name", path: cal + "a\x01b.ics", fixture: "ics/simple.ics", want: http.StatusForbidden},
+		{name: "name too long", path: cal + strings.Repeat("n", 300) + ".ics", fixture: "ics/simple.ics", want: http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
