@@ -22,7 +22,8 @@ const (
 // RFC 5322 address lists as the server sends them. Up to 14.1 a client
 // changes only Read, Flag and Categories of a message; from 16.0 it can
 // also write drafts (To, Cc, Bcc, Subject, Importance, Body, attachments),
-// and EncodeItem sends exactly that.
+// and EncodeItem sends exactly that. A change to "unread" is a zero value,
+// so it must be marked present: use ReadChange.
 type Email struct {
 	To           string
 	Cc           string
@@ -73,6 +74,14 @@ type Email struct {
 
 	// Fields records which elements were present.
 	Fields Fields
+}
+
+// ReadChange returns the application data of a Sync Change that marks a
+// message read or unread (MS-ASEMAIL 2.2.2.58).
+func ReadChange(read bool) *Email {
+	m := &Email{Read: read}
+	m.Fields.Set(wbxml.EmailRead)
+	return m
 }
 
 // Class returns ClassEmail.

@@ -163,7 +163,10 @@ type Event struct {
 	BusyStatus  BusyStatus
 	// Reminder is the number of minutes before the start to remind.
 	// Fields.IsEmpty(wbxml.CalendarReminder) means "no reminder"
-	// (MS-ASCAL 2.2.2.38 EmptyTag), which matters in exceptions.
+	// (MS-ASCAL 2.2.2.38 EmptyTag), which matters in exceptions. A
+	// reminder at the start time (0) is sent only when marked with
+	// Fields.Set, like every zero value (BusyFree included: a server
+	// takes an event without BusyStatus as Busy).
 	Reminder      int
 	MeetingStatus MeetingStatus
 	// ResponseRequested asks attendees to answer (14.0 and later).

@@ -421,3 +421,12 @@ func TestParseDateForms(t *testing.T) {
 		t.Error("format")
 	}
 }
+
+func TestReadChange(t *testing.T) {
+	for _, read := range []bool{false, true} {
+		els := elementsOf(t, ReadChange(read), V141, false)
+		if len(els) != 1 || els["Email:Read"] != formatBool(read) {
+			t.Errorf("ReadChange(%v) encodes %v", read, els)
+		}
+	}
+}
