@@ -60,6 +60,19 @@ type Config struct {
 	// MaxPingFolders bounds the folders of one Ping (default 300); more
 	// gets status 6.
 	MaxPingFolders int
+	// EmptySyncWhenUnchanged answers a Sync that has nothing to report
+	// (no commands, current keys, no pending changes) with an empty 200
+	// body and keeps the keys, as MS-ASCMD 2.2.1.21 allows and as
+	// Exchange and SOGo do; by default such a Sync gets a full answer
+	// with new keys.
+	EmptySyncWhenUnchanged bool
+	// AutodiscoverURL is the ActiveSync URL that POX Autodiscover
+	// (POST .../autodiscover/autodiscover.xml) hands out; by default the
+	// server's own address.
+	AutodiscoverURL string
+	// AutodiscoverRedirect maps lower-case e-mail addresses to the
+	// address Autodiscover redirects them to.
+	AutodiscoverRedirect map[string]string
 }
 
 // User is an account of the Server.
@@ -191,6 +204,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="eastest"`)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if isAutodiscover(r) && r.Method == http.MethodPost {
+		s.autodiscover(w, r)
 		return
 	}
 	s.setHeaders(w)

@@ -85,6 +85,10 @@ func (s *Server) sync(req *request) (*wbxml.Node, error) {
 		return box(wbxml.AirSyncSync, num(wbxml.AirSyncStatus, 14),
 			num(wbxml.AirSyncLimit, s.cfg.MaxHeartbeat)), nil
 	}
+	if wait == 0 && s.cfg.EmptySyncWhenUnchanged && !s.syncHasWork(req, colls) {
+		s.mu.Unlock()
+		return nil, nil
+	}
 	if wait > 0 {
 		// Long-poll Sync: hold the request until a collection changes.
 		if !s.waitFor(req, wait, func() bool { return s.syncHasWork(req, colls) }) {

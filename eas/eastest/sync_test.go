@@ -335,3 +335,18 @@ func TestSync16ClientUIDAndInstanceID(t *testing.T) {
 		}
 	}
 }
+
+func TestSyncEmptyWhenUnchanged(t *testing.T) {
+	srv, ts := newTestServer(t, Config{EmptySyncWhenUnchanged: true})
+	c := newClient(t, ts)
+	inbox := srv.FolderID("alice", TypeInbox)
+	key := c.initSync(inbox)
+	if r := c.do("Sync", syncReq(inbox, key)); r != nil {
+		t.Fatalf("nothing to report, but: %s", r.XML())
+	}
+	deliverN(t, srv, "alice", 1)
+	coll := collection(t, c.do("Sync", syncReq(inbox, key)))
+	if len(serverIDs(child(coll, wbxml.AirSyncCommands), wbxml.AirSyncAdd)) != 1 {
+		t.Fatalf("the kept key does not bring the new mail: %s", coll.XML())
+	}
+}
