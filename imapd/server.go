@@ -40,6 +40,9 @@ func New(store *maildir.Store, cfg Config) (*Server, error) {
 	if cfg.User == "" || cfg.Password == "" {
 		return nil, errors.New("imapd: user and password are required")
 	}
+	if err := checkLoopback(cfg.Listen); err != nil {
+		return nil, err
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, store: store, log: cfg.Logger, ctx: ctx, stop: stop,
 		mboxes: map[maildir.Folder]*mailbox{}}
@@ -162,4 +165,20 @@ type slogLogger struct{ l *slog.Logger }
 
 func (l slogLogger) Printf(format string, args ...any) {
 	l.l.Warn("imapd: protocol library", "detail", fmt.Sprintf(format, args...))
+}
+
+// checkLoopback refuses an address that is not on loopback: the server
+// takes a password without TLS.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("imapd: listen address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("imapd: listen address %q is not loopback; LOGIN without TLS is only safe on loopback", addr)
+	}
+	return nil
 }
