@@ -38,7 +38,9 @@ type MessageSource struct {
 
 // SendMail submits a message (MS-ASCMD 2.2.1.17). Before 16.0 it posts
 // the raw message as message/rfc822 (MS-ASHTTP 2.2.1.1.1.2.4); from 16.0
-// it sends ComposeMail WBXML. Success is an empty 200 answer.
+// it sends ComposeMail WBXML. Success is an empty 200 answer. SmartReply
+// and SmartForward use ComposeMail WBXML from 14.0 on, raw MIME with the
+// source in the query for 12.1.
 func (c *Client) SendMail(ctx context.Context, m *Message) error {
 	return c.compose(ctx, "SendMail", wbxml.ComposeMailSendMail, m)
 }
@@ -69,7 +71,12 @@ func (c *Client) compose(ctx context.Context, cmd string, root wbxml.Tag, m *Mes
 		return err
 	}
 	var r *request
-	if v < V160 {
+	// 16.x takes only ComposeMail WBXML. 14.x takes both forms; a
+	// SmartReply/SmartForward then goes as WBXML too, so the source ids
+	// travel in the body: in the query they must be percent-encoded, and
+	// servers differ on decoding ids that themselves hold escapes (SOGo's
+	// "mail%2F..." fails as "mail%252F..."). 12.1 knows only raw MIME.
+	if v < V140 || (v < V160 && m.Source == nil) {
 		r = &request{cmd: cmd, body: m.MIME, contentType: contentTypeRFC822}
 		if m.SaveInSentItems {
 			r.params = append(r.params, param{"SaveInSent", "T"})

@@ -25,7 +25,9 @@ func TestSendMailRawMIME(t *testing.T) {
 	if r.Header.Get("Content-Type") != contentTypeRFC822 || string(r.Raw) != testMIME || !strings.Contains(r.Query, "SaveInSent=T") {
 		t.Errorf("request %v %q %q", r.Header, r.Raw, r.Query)
 	}
-	if err := c.SmartReply(ctx, &Message{MIME: []byte(testMIME), Source: &MessageSource{FolderID: "inbox", ItemID: "7"}}); err != nil {
+	// 12.1: the source goes in the query.
+	c121 := newTestClient(t, f, func(c *Config) { c.Version = V121 })
+	if err := c121.SmartReply(ctx, &Message{MIME: []byte(testMIME), Source: &MessageSource{FolderID: "inbox", ItemID: "7"}}); err != nil {
 		t.Fatal(err)
 	}
 	r = f.requests("SmartReply")[0]
@@ -34,6 +36,14 @@ func TestSendMailRawMIME(t *testing.T) {
 	}
 	if err := c.SmartForward(ctx, &Message{MIME: []byte(testMIME)}); err == nil {
 		t.Error("SmartForward without source accepted")
+	}
+	// 14.1: SmartReply as ComposeMail WBXML, the source in the body.
+	if err := c.SmartReply(ctx, &Message{MIME: []byte(testMIME), ClientID: "r1", Source: &MessageSource{FolderID: "mail%2Finbox", ItemID: "7"}}); err != nil {
+		t.Fatal(err)
+	}
+	r = f.requests("SmartReply")[1]
+	if r.Body == nil || text(r.Body, wbxml.ComposeMailFolderId) != "mail%2Finbox" || strings.Contains(r.Query, "ItemId") {
+		t.Errorf("14.1 SmartReply %q %v", r.Query, r.Body)
 	}
 }
 
