@@ -18,7 +18,7 @@ import (
 func BenchmarkDeliver50KB(b *testing.B) {
 	for _, nosync := range []bool{false, true} {
 		b.Run(fmt.Sprintf("nosync=%v", nosync), func(b *testing.B) {
-			s, err := Open(b.TempDir(), Options{Host: "bench", NoSync: nosync, Logger: slog.New(slog.DiscardHandler)})
+			s, err := Open(context.Background(), b.TempDir(), Options{Host: "bench", NoSync: nosync, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func BenchmarkRescan100k(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s, err := Open(root, Options{Host: "bench", Logger: slog.New(slog.DiscardHandler)})
+	s, err := Open(context.Background(), root, Options{Host: "bench", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func BenchmarkMessageIDs100k(b *testing.B) {
 	root := bigMirror(b)
 	var cpu time.Duration
 	for i := 0; i < b.N; i++ {
-		s, err := Open(root, Options{Host: "bench", Logger: slog.New(slog.DiscardHandler)})
+		s, err := Open(context.Background(), root, Options{Host: "bench", Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -36,17 +36,57 @@ func (w *watcher) rescan(now time.Time) []Event {
 	sort.Slice(dirty, func(i, j int) bool { return dirty[i] < dirty[j] })
 	w.dirty = map[Folder]bool{}
 	w.recheck = time.Time{}
-	for _, f := range dirty {
-		st, ok := s.folders[f]
-		if !ok {
-			continue
+	scanned := map[Folder]bool{}
+	diff := func(f Folder) {
+		if st, ok := s.folders[f]; ok && !scanned[f] {
+			scanned[f] = true
+			a, r, fe := w.diffFolderLocked(f, st, now)
+			added, removed = append(added, a...), append(removed, r...)
+			evs = append(evs, fe...)
 		}
-		a, r, fe := w.diffFolderLocked(f, st, now)
-		added, removed = append(added, a...), append(removed, r...)
-		evs = append(evs, fe...)
+	}
+	for _, f := range dirty {
+		diff(f)
+	}
+	if w.needAllLocked(added, removed) {
+		// A message left a folder and nothing arrived for it: before calling
+		// it removed, look in the other folders too, in case the other half
+		// of a move is in a notification not read yet.
+		rest := make([]Folder, 0, len(s.folders))
+		for f := range s.folders {
+			rest = append(rest, f)
+		}
+		sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
+		for _, f := range rest {
+			diff(f)
+		}
 	}
 	evs = append(evs, w.pairLocked(added, removed, now)...)
 	return evs
+}
+
+// needAllLocked says whether a removal in this batch has no counterpart
+// among the additions (same key or Message-ID).
+func (w *watcher) needAllLocked(added, removed []*change) bool {
+	if len(removed) == 0 {
+		return false
+	}
+	keys := map[Key]bool{}
+	mids := map[uint64]bool{}
+	for _, a := range added {
+		keys[a.key] = true
+		mids[a.e.mid] = true
+	}
+	for _, r := range removed {
+		if r.folder == w.s.outbox || keys[r.key] || (r.e.mid != 0 && mids[r.e.mid]) {
+			continue
+		}
+		if _, held := w.pending[r.ref]; held {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // diffFoldersLocked compares the folder directories on disk with the

@@ -108,7 +108,10 @@ type Store struct {
 // Open opens (creating if needed) the mirror at root: INBOX's cur/ new/
 // tmp/ and the outbox folder. It removes what our own crashed deliveries
 // left in tmp/ and nothing else.
-func Open(root string, opts Options) (*Store, error) {
+func Open(ctx context.Context, root string, opts Options) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	opts.fill()
 	ob, err := FolderOf(opts.Outbox...)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 
 func openTest(t *testing.T, root string) *Store {
 	t.Helper()
-	s, err := Open(root, Options{Host: "test:host/x", NoSync: true, Logger: slog.New(slog.DiscardHandler)})
+	s, err := Open(context.Background(), root, Options{Host: "test:host/x", NoSync: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

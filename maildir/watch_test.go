@@ -30,7 +30,7 @@ func startWatch(t *testing.T, root string, opts Options, setup func(*Store)) *wa
 	if opts.Settle == 0 {
 		opts.Settle = 20 * time.Millisecond
 	}
-	s, err := Open(root, opts)
+	s, err := Open(context.Background(), root, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,5 +305,28 @@ func TestWatchTwice(t *testing.T) {
 	r := startWatch(t, t.TempDir(), Options{}, nil)
 	if err := r.s.Watch(context.Background(), make(chan Event)); err != ErrWatching {
 		t.Errorf("second Watch = %v", err)
+	}
+}
+
+// A rename whose arrival notification has not been read yet is still a
+// move, not a removal: the watcher looks in the other folders first.
+func TestWatchSplitMove(t *testing.T) {
+	ctx := context.Background()
+	fake := &fakeNotifier{events: make(chan string, 1), overflow: make(chan struct{}), errs: make(chan error)}
+	saved := newNotifier
+	newNotifier = func() (notifier, error) { return fake, nil }
+	t.Cleanup(func() { newNotifier = saved })
+	root := t.TempDir()
+	arch, _ := FolderOf("Archive")
+	var k Key
+	r := startWatch(t, root, Options{}, func(s *Store) {
+		s.CreateFolder(ctx, arch)
+		k, _ = s.Deliver(ctx, Inbox, "1", bytes.NewReader(msg("s1")), Seen)
+	})
+	list, _ := r.s.List(ctx, Inbox)
+	os.Rename(list[0].Path, filepath.Join(root, ".Archive", "cur", filepath.Base(list[0].Path)))
+	fake.events <- filepath.Join(root, "cur") // only the source side
+	if ev := r.next(); ev.Kind != Moved || ev.Key != k || ev.From != Inbox || ev.Folder != arch {
+		t.Fatalf("split move: %+v", ev)
 	}
 }

@@ -57,7 +57,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	st, err := maildir.Open(*root, maildir.Options{Logger: log, NoSync: *nosync, Debounce: *debounce})
+	st, err := maildir.Open(context.Background(), *root, maildir.Options{Logger: log, NoSync: *nosync, Debounce: *debounce})
 	if err != nil {
 		fail(err)
 	}
