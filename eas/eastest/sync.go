@@ -26,13 +26,14 @@ type collState struct {
 type syncOpts struct {
 	prefs       []bodyPref
 	mimeSupport int
-	conflict    int // 0: client wins; 1 (default): server wins
+	conflict    int  // 0: client wins; 1 (default): server wins
+	asMoves     bool // DeletesAsMoves (default true, MS-ASCMD 2.2.3.44)
 }
 
 type bodyPref struct{ typ, trunc int }
 
 func parseOpts(coll *wbxml.Node) syncOpts {
-	o := syncOpts{conflict: 1}
+	o := syncOpts{conflict: 1, asMoves: intText(coll, wbxml.AirSyncDeletesAsMoves, 1) != 0}
 	opts := child(coll, wbxml.AirSyncOptions)
 	if opts == nil {
 		return o
@@ -53,8 +54,10 @@ func (s *Server) sync(req *request) (*wbxml.Node, error) {
 	root := req.root
 	s.mu.Lock()
 	if root == nil {
-		// An empty Sync repeats the previous request (MS-ASCMD 2.2.1.21.1.1).
-		root = req.dev.lastSync
+		// An empty Sync repeats the collections and options of the
+		// previous request with the current keys and no commands
+		// (MS-ASCMD 2.2.1.21); with nothing cached it gets status 13.
+		root = s.repeatSync(req.dev)
 		if root == nil {
 			s.mu.Unlock()
 			return box(wbxml.AirSyncSync, num(wbxml.AirSyncStatus, 13)), nil
@@ -107,6 +110,32 @@ func (s *Server) sync(req *request) (*wbxml.Node, error) {
 		add(out, n)
 	}
 	return box(wbxml.AirSyncSync, out), nil
+}
+
+// repeatSync rebuilds the last Sync request of a device for an empty
+// Sync. Callers hold s.mu.
+func (s *Server) repeatSync(d *device) *wbxml.Node {
+	if d.lastSync == nil {
+		return nil
+	}
+	root := clone(d.lastSync)
+	for _, c := range all(child(root, wbxml.AirSyncCollections), wbxml.AirSyncCollection) {
+		kept := c.Children[:0]
+		for _, k := range c.Children {
+			switch k.Tag {
+			case wbxml.AirSyncCommands:
+			case wbxml.AirSyncSyncKey:
+				if cs := d.colls[text(c, wbxml.AirSyncCollectionId)]; cs != nil {
+					k.Text = []byte(cs.key)
+				}
+				kept = append(kept, k)
+			default:
+				kept = append(kept, k)
+			}
+		}
+		c.Children = kept
+	}
+	return root
 }
 
 // syncWait returns the long-poll interval of a Sync (0 for none, -1 when

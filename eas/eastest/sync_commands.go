@@ -21,7 +21,7 @@ func (s *Server) applyCommands(req *request, f *folder, cs *collState, cmds *wbx
 		case wbxml.AirSyncChange:
 			add(out, s.clientChange(req, f, cs, c, o))
 		case wbxml.AirSyncDelete, wbxml.AirSyncSoftDelete:
-			add(out, s.clientDelete(req, f, cs, c))
+			add(out, s.clientDelete(req, f, cs, c, o))
 		case wbxml.AirSyncFetch:
 			add(out, s.clientFetch(req, f, c, o))
 		}
@@ -110,7 +110,7 @@ func (s *Server) clientChange(req *request, f *folder, cs *collState, c *wbxml.N
 // clientDelete removes an item, or (16.x, with InstanceId) one occurrence
 // of a recurring event. Mail goes to Deleted Items unless DeletesAsMoves
 // is 0 (MS-ASCMD 2.2.3.44).
-func (s *Server) clientDelete(req *request, f *folder, cs *collState, c *wbxml.Node) *wbxml.Node {
+func (s *Server) clientDelete(req *request, f *folder, cs *collState, c *wbxml.Node, o syncOpts) *wbxml.Node {
 	id := text(c, wbxml.AirSyncServerId)
 	inst := text(c, wbxml.AirSyncBaseInstanceId)
 	r := f.items[id]
@@ -132,15 +132,8 @@ func (s *Server) clientDelete(req *request, f *folder, cs *collState, c *wbxml.N
 		return nil
 	}
 	delete(cs.known, id)
-	coll := req.dev.lastSync
-	asMoves := true
-	for _, cc := range all(child(coll, wbxml.AirSyncCollections), wbxml.AirSyncCollection) {
-		if text(cc, wbxml.AirSyncCollectionId) == f.id {
-			asMoves = intText(cc, wbxml.AirSyncDeletesAsMoves, 1) != 0
-		}
-	}
 	trash := req.user.folderOfType(TypeDeletedItems)
-	if r.class == eas.ClassEmail && asMoves && trash != nil && trash != f {
+	if r.class == eas.ClassEmail && o.asMoves && trash != nil && trash != f {
 		s.move(f, trash, r)
 		return nil
 	}

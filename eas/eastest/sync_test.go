@@ -350,3 +350,25 @@ func TestSyncEmptyWhenUnchanged(t *testing.T) {
 		t.Fatalf("the kept key does not bring the new mail: %s", coll.XML())
 	}
 }
+
+func TestSyncEmptyRequestAndHardDelete(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	c := newClient(t, ts)
+	inbox := srv.FolderID("alice", TypeInbox)
+	if r := c.do("Sync", nil); mustText(t, r, wbxml.AirSyncStatus) != "13" {
+		t.Fatalf("empty Sync with nothing cached: %s", r.XML())
+	}
+	key := c.initSync(inbox)
+	ids := deliverN(t, srv, "alice", 1)
+	// The empty Sync repeats the last request with the current key.
+	coll := collection(t, c.do("Sync", nil))
+	if got := serverIDs(child(coll, wbxml.AirSyncCommands), wbxml.AirSyncAdd); !slices.Equal(got, ids) {
+		t.Fatalf("empty Sync brought %v, want %v", got, ids)
+	}
+	key = mustText(t, coll, wbxml.AirSyncSyncKey)
+	del := box(wbxml.AirSyncCommands, box(wbxml.AirSyncDelete, el(wbxml.AirSyncServerId, ids[0])))
+	c.do("Sync", syncReq(inbox, key, num(wbxml.AirSyncDeletesAsMoves, 0), del))
+	if n := len(srv.ItemIDs("alice", srv.FolderID("alice", TypeDeletedItems))); n != 0 || len(srv.ItemIDs("alice", inbox)) != 0 {
+		t.Errorf("DeletesAsMoves 0: %d in Deleted Items", n)
+	}
+}
