@@ -26,8 +26,9 @@ type ServerItemChange struct {
 	ServerID string
 	// LocalID names the local item of an Add (an object name such as
 	// "<uid>.ics", or a Maildir key). A Change or Delete finds the item by
-	// ServerID; an Add whose ServerID is already mapped (a resync) updates
-	// that item instead.
+	// ServerID; an Add whose ServerID is already mapped, or whose UID an
+	// object of the collection already has (a resync), updates that item
+	// instead of creating a second one.
 	LocalID string
 	UID     string
 	// Data is the item's new local content (DAV collections only).
@@ -94,6 +95,18 @@ func (s *Store) applyOne(ctx context.Context, tx *sql.Tx, c Collection, syncKey 
 			return err
 		}
 		localID = ch.LocalID
+		// After a resync (Sync status 3) the server re-adds items the
+		// store already holds: match them by UID, so no duplicate appears.
+		if ch.UID != "" && c.Kind != KindMail {
+			var holder string
+			err := tx.QueryRowContext(ctx, `SELECT name FROM object WHERE collection_id = ? AND uid = ? AND uid <> ''`,
+				c.ID, ch.UID).Scan(&holder)
+			if err == nil {
+				localID = holder
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
 	case err != nil:
 		return err
 	}

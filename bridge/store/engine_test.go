@@ -217,3 +217,24 @@ func TestMailItems(t *testing.T) {
 		t.Errorf("DAV write into a mail folder: %v", err)
 	}
 }
+
+// A resync re-adds items under new ServerIds: they are matched to the
+// objects already there by UID, without duplicates.
+func TestResyncMatchesByUID(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c := mustCollection(t, s, "cal", KindEvents)
+	put(t, s, "cal", "client-name.ics", "shared-uid")
+	err := s.ApplyServerChanges(ctx, c.ID, "0", "1", []ServerItemChange{
+		{Op: ServerAdd, ServerID: "1:7", LocalID: "shared-uid.ics", UID: "shared-uid", Data: event("shared-uid")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _ := s.Objects(ctx, "cal")
+	if names(objs) != "client-name.ics" {
+		t.Errorf("objects = %s, want the existing one reused", names(objs))
+	}
+	if it, err := s.ItemByServerID(ctx, c.ID, "1:7"); err != nil || it.LocalID != "client-name.ics" {
+		t.Errorf("item = %+v, %v", it, err)
+	}
+}
