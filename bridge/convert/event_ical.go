@@ -83,7 +83,7 @@ func newCalendar() *ical.Calendar {
 // writeRecurrence adds RRULE and EXDATE to master and returns the
 // overriding VEVENTs of the modified occurrences.
 func writeRecurrence(master *ical.Component, ev *eas.Event, uid string, loc *time.Location, zs *zoneSet, opts *Options) ([]*ical.Component, error) {
-	rule, err := RRule(ev.Recurrence, ev.StartTime.In(loc), ev.AllDayEvent, wbxml.CalendarFirstDayOfWeek)
+	rule, err := rruleOf(ev.Recurrence, ev.StartTime.In(loc), ev.AllDayEvent, wbxml.CalendarFirstDayOfWeek)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func readRecurrence(master *ical.Component, overrides []*ical.Component, ev *eas
 	if len(master.Props.Values(ical.PropRecurrenceRule)) > 1 {
 		return fmt.Errorf("convert: several RRULEs: %w", ErrUnsupported)
 	}
-	r, err := Recurrence(rp.Value, ev.StartTime.In(loc), calendarRecurTags)
+	r, err := recurrenceOf(rp.Value, ev.StartTime.In(loc), calendarRecurTags)
 	if err != nil {
 		return err
 	}

@@ -49,14 +49,14 @@ func ordinal(week int) int {
 	return week
 }
 
-// RRule returns the RRULE value for an EAS recurrence of a series whose
+// rruleOf returns the RRULE value for an EAS recurrence of a series whose
 // first occurrence starts at start (wall-clock time in the series' zone).
 // All-day series get a DATE UNTIL, the others a UTC one (RFC 5545
 // 3.3.10). Patterns (MS-ASCAL 2.2.2.45): daily (with a DayOfWeek mask:
 // FREQ=DAILY;BYDAY=...), weekly, monthly on a day, monthly on the n-th
 // weekday (week 5 = last = -1; several days use BYSETPOS), yearly both
 // ways.
-func RRule(r *eas.Recurrence, start time.Time, allDay bool, fdowTag wbxml.Tag) (string, error) {
+func rruleOf(r *eas.Recurrence, start time.Time, allDay bool, fdowTag wbxml.Tag) (string, error) {
 	var b strings.Builder
 	mask := r.DayOfWeek
 	if mask == 0 {
@@ -229,11 +229,11 @@ func weekOf(n int) (int, error) {
 	return 0, fmt.Errorf("convert: week ordinal %d: %w", n, ErrUnsupported)
 }
 
-// Recurrence parses an RRULE value into an EAS recurrence, for a series
+// recurrenceOf parses an RRULE value into an EAS recurrence, for a series
 // starting at start (wall-clock time in the series' zone, whose Location
 // resolves a floating UNTIL). Both nth-weekday forms are read: BYDAY=-1SU
 // and BYDAY=SU;BYSETPOS=-1; BYMONTHDAY=-1 is the last day of the month.
-func Recurrence(value string, start time.Time, tags recurTags) (*eas.Recurrence, error) {
+func recurrenceOf(value string, start time.Time, tags recurTags) (*eas.Recurrence, error) {
 	rr, err := parseRRule(value)
 	if err != nil {
 		return nil, err

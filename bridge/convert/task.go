@@ -78,7 +78,7 @@ func TaskToICal(t *eas.Task, opts Options) (*ical.Calendar, error) {
 	}
 	if r := t.Recurrence; r != nil {
 		start := taskAnchor(t, &opts)
-		rule, err := RRule(r, start, false, wbxml.TasksFirstDayOfWeek)
+		rule, err := rruleOf(r, start, false, wbxml.TasksFirstDayOfWeek)
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +175,7 @@ func ICalToTask(cal *ical.Calendar, opts Options) (*eas.Task, error) {
 		if anchor.IsZero() {
 			anchor = t.DueDate
 		}
-		r, err := Recurrence(rp.Value, anchor, taskRecurTags)
+		r, err := recurrenceOf(rp.Value, anchor, taskRecurTags)
 		if err != nil {
 			return nil, err
 		}

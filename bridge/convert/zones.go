@@ -4,9 +4,11 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // TZIDs are IANA names resolved with time.LoadLocation, on any OS
 
@@ -15,7 +17,7 @@ import (
 
 // zoneCache remembers the zone matched for a blob: matching by rules
 // walks hundreds of zones, and a mailbox has few distinct blobs.
-var zoneCache sync.Map // eas.TimeZone -> *time.Location
+var zoneCache sync.Map // cacheKey -> zoneResult
 
 // candidates are the IANA zones a blob without a known name is matched
 // against: first the canonical zone of every Windows zone, the Windows
@@ -49,8 +51,20 @@ var candidates = sync.OnceValue(func() []string {
 		return first[i] < first[j]
 	})
 	sort.Strings(rest)
-	return append(first, rest...)
+	return append(slices.Clone(preferredZones), append(first, rest...)...)
 })
+
+// preferredZones are tried first when matching rules: where several
+// zones share a blob's rules today, the one most people mean (Sydney,
+// not Hobart; New York, not Grand Turk).
+var preferredZones = []string{
+	"America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Phoenix",
+	"America/Anchorage", "Pacific/Honolulu", "America/Toronto", "America/Mexico_City", "America/Sao_Paulo",
+	"Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Athens", "Europe/Moscow", "Europe/Istanbul",
+	"Africa/Johannesburg", "Africa/Lagos", "Africa/Cairo", "Asia/Dubai", "Asia/Karachi", "Asia/Kolkata",
+	"Asia/Dhaka", "Asia/Bangkok", "Asia/Shanghai", "Asia/Singapore", "Asia/Tokyo", "Asia/Seoul",
+	"Australia/Perth", "Australia/Adelaide", "Australia/Brisbane", "Australia/Sydney", "Pacific/Auckland",
+}
 
 // isAllZero reports whether the blob says nothing: no bias, no names, no
 // daylight rules. Servers send it for "no zone given".
@@ -88,13 +102,38 @@ func ZoneOf(tz *eas.TimeZone, year int, local *time.Location) (*time.Location, e
 	}
 	ck := cacheKey{key, year}
 	if v, ok := zoneCache.Load(ck); ok {
-		return v.(*time.Location), nil
+		r := v.(zoneResult)
+		return r.loc, r.err
 	}
 	loc, err := zoneOf(tz, year)
+	if zoneCacheSize.Add(1) <= maxZoneCache { // a hostile server cannot grow it without bound
+		zoneCache.Store(ck, zoneResult{loc, err})
+	}
+	return loc, err
+}
+
+const maxZoneCache = 4096
+
+var zoneCacheSize atomic.Int64
+
+type zoneResult struct {
+	loc *time.Location
+	err error
+}
+
+// locCache holds loaded zones: time.LoadLocation reads the embedded
+// tzdata zip on every call.
+var locCache sync.Map // string -> *time.Location
+
+func loadLocation(name string) (*time.Location, error) {
+	if v, ok := locCache.Load(name); ok {
+		return v.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, err
 	}
-	zoneCache.Store(ck, loc)
+	locCache.Store(name, loc)
 	return loc, nil
 }
 
@@ -108,7 +147,7 @@ func zoneOf(tz *eas.TimeZone, year int) (*time.Location, error) {
 		}
 	}
 	for _, name := range candidates() {
-		loc, err := time.LoadLocation(name)
+		loc, err := loadLocation(name)
 		if err == nil && sameRules(tz, loc, year, true) {
 			return loc, nil
 		}
@@ -148,7 +187,7 @@ func namedZone(name string) *time.Location {
 	if !strings.Contains(name, "/") && !isUTCName(name) {
 		return nil // "Local", abbreviations and garbage are not zones
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := loadLocation(name)
 	if err != nil {
 		return nil
 	}
@@ -160,6 +199,15 @@ func namedZone(name string) *time.Location {
 // biases suffice (a named blob from a server with stale rules still
 // names the zone).
 func sameRules(tz *eas.TimeZone, loc *time.Location, year int, strict bool) bool {
+	// Cheap test first: the offsets in January and July must be the
+	// blob's standard or daylight offsets.
+	std, dst := -int(tz.Bias+tz.StandardBias)*60, -int(tz.Bias+tz.DaylightBias)*60
+	for _, m := range []time.Month{time.January, time.July} {
+		_, off := time.Date(year, m, 1, 12, 0, 0, 0, loc).Zone()
+		if off != std && (!tz.HasDST() || off != dst) {
+			return false
+		}
+	}
 	want := eas.TimeZoneFor(loc, year)
 	if want.Bias+want.StandardBias != tz.Bias+tz.StandardBias || want.HasDST() != tz.HasDST() {
 		return false
