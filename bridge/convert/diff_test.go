@@ -14,8 +14,8 @@ func TestDiff(t *testing.T) {
 		Attendees: []eas.Attendee{{Email: "a@x"}}}
 	b := *a
 	b.StartTime = a.StartTime.In(time.FixedZone("X", 3600)) // same instant
-	b.Body = eas.NewBody(eas.BodyPlain, []byte("b"))         // same content
-	b.Fields.Set(wbxml.CalendarSubject)                      // bookkeeping only
+	b.Body = eas.NewBody(eas.BodyPlain, []byte("b"))        // same content
+	b.Fields.Set(wbxml.CalendarSubject)                     // bookkeeping only
 	if d, err := Diff(a, &b); err != nil || len(d) != 0 {
 		t.Fatalf("Diff of equal items = %v, %v", d, err)
 	}
@@ -36,8 +36,8 @@ func TestDiff(t *testing.T) {
 func TestMerge3(t *testing.T) {
 	base := &eas.Contact{FirstName: "Ann", LastName: "Lee", JobTitle: "Dev", CompanyName: "A"}
 	local := *base
-	local.JobTitle = "Lead"  // local only
-	local.CompanyName = "B"  // both, differently
+	local.JobTitle = "Lead" // local only
+	local.CompanyName = "B" // both, differently
 	local.Fields.Set(wbxml.ContactsJobTitle)
 	server := *base
 	server.LastName = "Lee-Smith" // server only
