@@ -1,6 +1,7 @@
 package eastest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http/httptest"
@@ -182,5 +183,34 @@ func TestClientAutodiscover(t *testing.T) {
 	}
 	if _, err := ad.Discover(context.Background(), "nobody@example.test"); err == nil {
 		t.Error("an unknown address was discovered")
+	}
+}
+
+func TestClientFetchAttachmentAndMIME(t *testing.T) {
+	srv, c := newPair(t, eastest.Config{}, eas.V141)
+	ctx := context.Background()
+	msg := "From: carol@example.net\r\nTo: alice@example.test\r\nSubject: with file\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n" +
+		"--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+		"--b1\r\nContent-Type: application/octet-stream; name=\"blob.bin\"\r\nContent-Disposition: attachment; filename=\"blob.bin\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\nAAECAwQFBgc=\r\n--b1--\r\n"
+	id, err := srv.DeliverMail("alice", []byte(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := srv.FolderID("alice", eastest.TypeInbox)
+	var buf bytes.Buffer
+	if _, err := c.FetchAttachment(ctx, id+"/0", &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), []byte{0, 1, 2, 3, 4, 5, 6, 7}) {
+		t.Errorf("attachment %x", buf.Bytes())
+	}
+	buf.Reset()
+	if _, err := c.FetchMIME(ctx, inbox, id, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != msg {
+		t.Errorf("MIME %q", buf.String())
 	}
 }

@@ -2,6 +2,7 @@ package eastest
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"strconv"
 	"strings"
 
@@ -309,4 +310,53 @@ func (s *Server) sortedUsers() []*user {
 		}
 	}
 	return out
+}
+
+// multipartBody encodes an ItemOperations answer in the multipart form of
+// MS-ASCMD 2.2.1.10.1.1: every fetched Data (attachment data, or a body's
+// data) becomes a binary part referenced by an ItemOperations:Part index,
+// part 0 being the WBXML answer itself. The structure is PartsCount, then
+// an offset and a length per part (little-endian 32-bit integers, offsets
+// from the start of the structure), then the parts.
+func multipartBody(resp *wbxml.Node) ([]byte, error) {
+	parts := [][]byte{nil}
+	var walk func(n *wbxml.Node, inFetch bool)
+	walk = func(n *wbxml.Node, inFetch bool) {
+		for _, c := range n.Children {
+			switch {
+			case c.Tag == wbxml.ItemOperationsData:
+				raw, err := base64.StdEncoding.DecodeString(string(c.Text))
+				if err != nil {
+					raw = c.Text
+				}
+				parts = append(parts, raw)
+			case c.Tag == wbxml.AirSyncBaseData && inFetch && n.Tag == wbxml.AirSyncBaseBody:
+				parts = append(parts, c.Text)
+			default:
+				walk(c, inFetch || c.Tag == wbxml.ItemOperationsFetch)
+				continue
+			}
+			c.Tag, c.Opaque = wbxml.ItemOperationsPart, false
+			c.Text = []byte(strconv.Itoa(len(parts) - 1))
+		}
+	}
+	walk(resp, false)
+	doc, err := encode(resp)
+	if err != nil {
+		return nil, err
+	}
+	parts[0] = doc
+	head := 4 + 8*len(parts)
+	out := make([]byte, head)
+	binary.LittleEndian.PutUint32(out, uint32(len(parts)))
+	off := head
+	for i, p := range parts {
+		binary.LittleEndian.PutUint32(out[4+8*i:], uint32(off))
+		binary.LittleEndian.PutUint32(out[8+8*i:], uint32(len(p)))
+		off += len(p)
+	}
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, nil
 }

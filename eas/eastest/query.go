@@ -18,6 +18,7 @@ type query struct {
 	policyKey                       string // from the base64 form or X-MS-PolicyKey
 	hasPolicyKey                    bool
 	saveInSent                      bool
+	acceptMultiPart                 bool
 	itemID, collectionID, longID    string
 	occurrence                      string
 }
@@ -50,6 +51,9 @@ func parseQuery(r *http.Request) (query, error) {
 		q.collectionID = v.Get("CollectionId")
 		q.longID = v.Get("LongId")
 		q.occurrence = v.Get("Occurrence")
+	}
+	if strings.EqualFold(r.Header.Get("MS-ASAcceptMultiPart"), "T") {
+		q.acceptMultiPart = true
 	}
 	if !q.hasPolicyKey {
 		if h, ok := r.Header["X-Ms-Policykey"]; ok && len(h) > 0 {
@@ -101,6 +105,7 @@ func (q *query) parseBase64(raw string) error {
 			q.occurrence = string(val)
 		case 7:
 			q.saveInSent = len(val) > 0 && val[0]&0x01 != 0
+			q.acceptMultiPart = len(val) > 0 && val[0]&0x02 != 0
 		case 8:
 			q.user = string(val)
 		}

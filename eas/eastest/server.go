@@ -369,7 +369,15 @@ func (s *Server) write(req *request, resp *wbxml.Node) {
 		req.w.WriteHeader(http.StatusOK)
 		return
 	}
-	b, err := encode(resp)
+	ctype := "application/vnd.ms-sync.wbxml"
+	var b []byte
+	var err error
+	if req.cmd == "ItemOperations" && req.q.acceptMultiPart {
+		ctype = "application/vnd.ms-sync.multipart"
+		b, err = multipartBody(resp)
+	} else {
+		b, err = encode(resp)
+	}
 	if err != nil {
 		http.Error(req.w, "eastest: encoding response: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -377,7 +385,7 @@ func (s *Server) write(req *request, resp *wbxml.Node) {
 	if f := req.fault; f != nil && f.Kind == FaultTruncate {
 		b = b[:f.cut(len(b))]
 	}
-	req.w.Header().Set("Content-Type", "application/vnd.ms-sync.wbxml")
+	req.w.Header().Set("Content-Type", ctype)
 	req.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	req.w.WriteHeader(http.StatusOK)
 	_, _ = req.w.Write(b)
