@@ -238,7 +238,7 @@ func (s *Store) Objects(ctx context.Context, collName string) ([]Object, error) 
 		if err != nil {
 			return err
 		}
-		out, err = queryObjects(ctx, tx, false, `WHERE collection_id = ? ORDER BY name`, c.ID)
+		out, err = s.listing(ctx, tx, c)
 		return err
 	})
 	if err != nil {
@@ -330,7 +330,7 @@ func (s *Store) Changes(ctx context.Context, collName string, since int64) (chan
 			return fmt.Errorf("%w: revision %d is not in the past of %d", ErrPrecondition, since, rev)
 		}
 		if since == 0 {
-			changed, err = queryObjects(ctx, tx, false, `WHERE collection_id = ? ORDER BY name`, c.ID)
+			changed, err = s.listing(ctx, tx, c)
 			return err
 		}
 		changed, err = queryObjects(ctx, tx, false, `WHERE collection_id = ? AND revision > ? ORDER BY name`, c.ID, since)
@@ -356,4 +356,25 @@ func (s *Store) Changes(ctx context.Context, collName string, since int64) (chan
 		return nil, nil, 0, fmt.Errorf("store: changes of %s: %w", collName, err)
 	}
 	return changed, deleted, rev, nil
+}
+
+// listing returns every object of c without data, from the cache when it
+// holds c's current revision. The caller gets its own slice.
+func (s *Store) listing(ctx context.Context, tx *sql.Tx, c Collection) ([]Object, error) {
+	s.listMu.Lock()
+	cached, ok := s.lists[c.ID]
+	s.listMu.Unlock()
+	if ok && cached.revision == c.Revision {
+		return append([]Object(nil), cached.objs...), nil
+	}
+	objs, err := queryObjects(ctx, tx, false, `WHERE collection_id = ? ORDER BY name`, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.listMu.Lock()
+	if cur, ok := s.lists[c.ID]; !ok || cur.revision < c.Revision {
+		s.lists[c.ID] = cachedList{revision: c.Revision, objs: objs}
+	}
+	s.listMu.Unlock()
+	return append([]Object(nil), objs...), nil
 }

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	// Time zone names in iCalendar TZIDs must resolve on every platform,
@@ -40,6 +41,18 @@ type Store struct {
 	r   *sql.DB // readers
 	log *slog.Logger
 	now func() time.Time
+
+	// lists caches each collection's object listing (no bodies) at one
+	// revision: PROPFIND Depth 1 and initial syncs of a large, unchanged
+	// calendar then skip the query. Keyed on the revision read in the
+	// same snapshot, so it is never stale, whoever wrote.
+	listMu sync.Mutex
+	lists  map[int64]cachedList
+}
+
+type cachedList struct {
+	revision int64
+	objs     []Object
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -64,7 +77,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	return &Store{w: w, r: r, log: log, now: time.Now}, nil
+	return &Store{w: w, r: r, log: log, now: time.Now, lists: map[int64]cachedList{}}, nil
 }
 
 // openDB opens a pool on path. Pragmas are in the DSN so that every
