@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,5 +214,17 @@ func TestClientFetchAttachmentAndMIME(t *testing.T) {
 	}
 	if buf.String() != msg {
 		t.Errorf("MIME %q", buf.String())
+	}
+}
+
+func TestClientFollows451(t *testing.T) {
+	srv, c := newPair(t, eastest.Config{}, eas.V141)
+	moved := strings.Replace(c.URL(), "/Microsoft-Server-ActiveSync", "/moved/Microsoft-Server-ActiveSync", 1)
+	srv.Inject(eastest.Fault{Kind: eastest.FaultHTTP, Status: 451, Header: http.Header{"X-Ms-Location": {moved}}})
+	if _, err := c.FolderSync(context.Background(), "0"); err != nil {
+		t.Fatalf("FolderSync after a 451: %v", err)
+	}
+	if c.URL() != moved {
+		t.Errorf("client URL %q, want %q", c.URL(), moved)
 	}
 }

@@ -297,13 +297,24 @@ func TestSync16ClientUIDAndInstanceID(t *testing.T) {
 	}
 	key = mustText(t, r, wbxml.AirSyncSyncKey)
 	del := box(wbxml.AirSyncCommands, box(wbxml.AirSyncDelete, el(wbxml.AirSyncServerId, id), el(wbxml.AirSyncBaseInstanceId, "20260309T090000Z")))
-	c.do("Sync", syncReq(cal, key, del))
+	key = mustText(t, collection(t, c.do("Sync", syncReq(cal, key, del))), wbxml.AirSyncSyncKey)
+	// change another occurrence (16.x: InstanceId beside ServerId)
+	key = mustText(t, collection(t, c.do("Sync", syncReq(cal, key))), wbxml.AirSyncSyncKey)
+	chg := box(wbxml.AirSyncCommands, box(wbxml.AirSyncChange, el(wbxml.AirSyncServerId, id),
+		el(wbxml.AirSyncBaseInstanceId, "20260316T090000Z"), box(wbxml.AirSyncApplicationData, el(wbxml.CalendarSubject, "Weekly (special)"))))
+	r = collection(t, c.do("Sync", syncReq(cal, key, chg)))
+	if has(r, wbxml.AirSyncResponses) {
+		t.Errorf("Change with InstanceId answered %s", r.XML())
+	}
 	it, err := srv.Item("alice", cal, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := it.(*eas.Event)
-	if len(e.Exceptions) != 1 || e.Location == nil || e.Location.DisplayName != "Room 1" {
+	if len(e.Exceptions) != 2 || e.Subject != "Weekly" || e.Exceptions[1].Subject != "Weekly (special)" {
+		t.Fatalf("exceptions after a Change with InstanceId: %+v", e.Exceptions)
+	}
+	if len(e.Exceptions) != 2 || e.Location == nil || e.Location.DisplayName != "Room 1" {
 		t.Fatalf("event after deleting an occurrence: %+v", e)
 	}
 	if e.Exceptions[0].InstanceID.IsZero() {
