@@ -376,7 +376,17 @@ func writeBody(p ical.Props, b *eas.Body) error {
 		return nil // RTF and MIME bodies have no iCalendar form
 	}
 	if text != "" {
-		p.SetText(ical.PropDescription, text)
+		d := ical.NewProp(ical.PropDescription)
+		d.SetText(text)
+		if b.Truncated {
+			// The server cut the body: MergeCalendar keeps the stored
+			// full text instead.
+			d.Params.Set(paramTruncated, "TRUE")
+		}
+		p.Set(d)
 	}
 	return nil
 }
+
+// paramTruncated marks a DESCRIPTION made from a truncated server body.
+const paramTruncated = "X-EASBRIDGE-TRUNCATED"

@@ -92,6 +92,8 @@ func mergeComponent(stored, fresh *ical.Component) *ical.Component {
 			out.Props[name] = mergeAddresses(sp, fp)
 		case sameValues(sp, fp):
 			// unchanged: keep the stored form and its parameters
+		case len(sp) > 0 && name == ical.PropDescription && fp[0].Params.Get(paramTruncated) != "":
+			// the server sent a cut body: the stored text is the better one
 		default:
 			out.Props[name] = fp
 		}

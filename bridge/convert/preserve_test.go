@@ -130,3 +130,25 @@ func TestMergeCardPreserves(t *testing.T) {
 		t.Errorf("%d e-mails, want 4", n)
 	}
 }
+
+func TestMergeKeepsFullDescription(t *testing.T) {
+	stored := decodeICal(t, storedEvent)
+	desc := strings.Repeat("long text ", 50)
+	stored.Children[0].Props.SetText("DESCRIPTION", desc)
+	ev, err := ICalToEvent(stored, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Body = eas.NewBody(eas.BodyPlain, []byte("long text long"))
+	ev.Body.Truncated = true
+	fresh, _ := EventToICal(ev, Options{})
+	merged := MergeCalendar(stored, fresh)
+	if got, _ := firstComponent(merged, "VEVENT").Props.Text("DESCRIPTION"); got != desc {
+		t.Fatalf("DESCRIPTION = %q", got)
+	}
+	ev.Body.Truncated = false
+	fresh, _ = EventToICal(ev, Options{})
+	if got, _ := firstComponent(MergeCalendar(stored, fresh), "VEVENT").Props.Text("DESCRIPTION"); got != "long text long" {
+		t.Fatalf("a complete server body did not replace the stored one: %q", got)
+	}
+}
