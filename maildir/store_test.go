@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -255,5 +256,51 @@ func TestCleanTmp(t *testing.T) {
 		if (err == nil) != keep {
 			t.Errorf("%s: exists=%v, want %v", n, err == nil, keep)
 		}
+	}
+}
+
+// Concurrent deliveries of one id make one file.
+func TestDeliverConcurrentSameID(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := openTest(t, root)
+	keys := make(chan Key, 8)
+	for range 8 {
+		go func() {
+			k, err := s.Deliver(ctx, Inbox, "same", bytes.NewReader(fixture(t, "plain.eml")), 0)
+			if err != nil {
+				t.Error(err)
+			}
+			keys <- k
+		}()
+	}
+	first := <-keys
+	for range 7 {
+		if k := <-keys; k != first {
+			t.Errorf("keys differ: %q %q", k, first)
+		}
+	}
+	names, _ := readNames(filepath.Join(root, "new"))
+	tmp, _ := readNames(filepath.Join(root, "tmp"))
+	if len(names) != 1 || len(tmp) != 0 {
+		t.Errorf("new/ %v, tmp/ %v", names, tmp)
+	}
+}
+
+func TestHeaderHelpers(t *testing.T) {
+	if messageIDHash(bufio.NewReader(bytes.NewReader(fixture(t, "folded.eml")))) !=
+		messageIDHash(bufio.NewReader(strings.NewReader("Message-Id: <folded-2@example.org>\n\n"))) {
+		t.Error("folded Message-ID hashes differently")
+	}
+	if messageIDHash(bufio.NewReader(strings.NewReader("Subject: x\n\nMessage-ID: <body@x>\n"))) != 0 {
+		t.Error("Message-ID found in the body")
+	}
+	for name, want := range map[string]bool{"plain.eml": true, "folded.eml": true, "garbage.txt": false} {
+		if err := checkHeader(bytes.NewReader(fixture(t, name))); (err == nil) != want {
+			t.Errorf("checkHeader(%s) = %v", name, err)
+		}
+	}
+	if checkHeader(strings.NewReader("")) == nil {
+		t.Error("empty message accepted")
 	}
 }

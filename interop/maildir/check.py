@@ -114,6 +114,16 @@ def cmd_neomutt(evpath, dlog, archive):
     return 0 if ok else 1
 
 
+def cmd_wait_flags(evpath, key, n, timeout):
+    """Waits until key has n flag events."""
+    end = time.time() + float(timeout)
+    while time.time() < end:
+        if sum(1 for e in events(evpath) if e["kind"] == "flags" and e["key"] == key) >= int(n):
+            return 0
+        time.sleep(0.05)
+    return 1
+
+
 def cmd_lag(evpath, key, skip):
     """Median watcher delay of flag events for key after the first skip."""
     lags = [e["lag_ms"] for e in events(evpath) if e["kind"] == "flags" and e["key"] == key][int(skip):]
