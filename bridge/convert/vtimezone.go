@@ -17,7 +17,7 @@ import (
 // daylight time, a DAYLIGHT observance starting in 1970. Readers resolve
 // the IANA TZID themselves; the rules are for those that do not.
 func vtimezone(loc *time.Location, year int) *ical.Component {
-	tz := eas.TimeZoneFor(loc, year)
+	tz := timeZoneFor(loc, year)
 	c := ical.NewComponent(ical.CompTimezone)
 	c.Props.SetText(ical.PropTimezoneID, loc.String())
 	std := -int(tz.Bias+tz.StandardBias) * 60

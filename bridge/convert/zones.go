@@ -208,7 +208,7 @@ func sameRules(tz *eas.TimeZone, loc *time.Location, year int, strict bool) bool
 			return false
 		}
 	}
-	want := eas.TimeZoneFor(loc, year)
+	want := timeZoneFor(loc, year)
 	if want.Bias+want.StandardBias != tz.Bias+tz.StandardBias || want.HasDST() != tz.HasDST() {
 		return false
 	}
@@ -268,7 +268,7 @@ func nthWeekday(year int, m time.Month, wd time.Weekday, n int) int {
 // (which Exchange and Outlook recognise) when CLDR has one, else with the
 // IANA name itself.
 func BlobFor(loc *time.Location, year int) *eas.TimeZone {
-	tz := eas.TimeZoneFor(loc, year)
+	tz := timeZoneFor(loc, year)
 	name := loc.String()
 	if w, ok := ianaToWindows[name]; ok {
 		name = w
@@ -302,4 +302,28 @@ func resolveTZID(tzid string, vtz map[string]*eas.TimeZone, year int) (*time.Loc
 		return ZoneOf(tz, year, nil)
 	}
 	return nil, fmt.Errorf("convert: unknown time zone %q", tzid)
+}
+
+type zoneYear struct {
+	name string
+	year int
+}
+
+// rulesCache memoises eas.TimeZoneFor, which scans a whole year day by
+// day: every event of a calendar asks for the same few zones.
+var (
+	rulesCache     sync.Map // zoneYear -> eas.TimeZone
+	rulesCacheSize atomic.Int64
+)
+
+func timeZoneFor(loc *time.Location, year int) eas.TimeZone {
+	k := zoneYear{loc.String(), year}
+	if v, ok := rulesCache.Load(k); ok {
+		return v.(eas.TimeZone)
+	}
+	tz := eas.TimeZoneFor(loc, year)
+	if loc.String() != "Local" && rulesCacheSize.Add(1) <= maxZoneCache {
+		rulesCache.Store(k, tz)
+	}
+	return tz
 }
