@@ -79,11 +79,7 @@ func (s *Server) changedFolders(req *request, ids []string) []string {
 			out = append(out, id) // deleted meanwhile: the client must look
 			continue
 		}
-		var known map[string]uint64
-		if cs := req.dev.colls[id]; cs != nil {
-			known = cs.known
-		}
-		if len(pending(f, known)) > 0 {
+		if len(s.pending(f, req.dev.colls[id])) > 0 {
 			out = append(out, id)
 		}
 	}
@@ -117,7 +113,7 @@ func (s *Server) getItemEstimate(req *request) (*wbxml.Node, error) {
 		default:
 			add(r, num(wbxml.GetItemEstimateStatus, 1), box(wbxml.GetItemEstimateCollection,
 				el(wbxml.GetItemEstimateCollectionId, id),
-				num(wbxml.GetItemEstimateEstimate, len(pending(f, cs.known)))))
+				num(wbxml.GetItemEstimateEstimate, len(s.pending(f, cs)))))
 		}
 		add(out, r)
 	}

@@ -73,6 +73,9 @@ type Config struct {
 	// AutodiscoverRedirect maps lower-case e-mail addresses to the
 	// address Autodiscover redirects them to.
 	AutodiscoverRedirect map[string]string
+	// Now is the clock FilterType windows are measured against (default
+	// time.Now).
+	Now func() time.Time
 }
 
 // User is an account of the Server.

@@ -20,6 +20,7 @@ type collState struct {
 	last      *wbxml.Node       // the Collection response to prev, for a retry
 	known     map[string]uint64 // ServerId -> item seq the device has
 	clientIDs map[string]string // ClientId -> ServerId of client Adds
+	filter    int               // FilterType of the last Sync
 }
 
 // syncOpts are the Options of one collection (MS-ASCMD 2.2.3.125).
@@ -28,6 +29,7 @@ type syncOpts struct {
 	mimeSupport int
 	conflict    int  // 0: client wins; 1 (default): server wins
 	asMoves     bool // DeletesAsMoves (default true, MS-ASCMD 2.2.3.44)
+	filter      int  // FilterType (MS-ASCMD 2.2.3.70.1)
 }
 
 type bodyPref struct{ typ, trunc int }
@@ -39,6 +41,7 @@ func parseOpts(coll *wbxml.Node) syncOpts {
 		return o
 	}
 	o.mimeSupport = intText(opts, wbxml.AirSyncMIMESupport, 0)
+	o.filter = intText(opts, wbxml.AirSyncFilterType, 0)
 	o.conflict = intText(opts, wbxml.AirSyncConflict, 1)
 	for _, bp := range all(opts, wbxml.AirSyncBaseBodyPreference) {
 		o.prefs = append(o.prefs, bodyPref{
@@ -165,7 +168,7 @@ func (s *Server) syncHasWork(req *request, colls []*wbxml.Node) bool {
 		cs := req.dev.colls[text(c, wbxml.AirSyncCollectionId)]
 		f := req.user.folders[text(c, wbxml.AirSyncCollectionId)]
 		if has(c, wbxml.AirSyncCommands) || cs == nil || f == nil ||
-			text(c, wbxml.AirSyncSyncKey) != cs.key || len(pending(f, cs.known)) > 0 {
+			text(c, wbxml.AirSyncSyncKey) != cs.key || len(s.pending(f, cs)) > 0 {
 			return true
 		}
 	}
@@ -228,6 +231,7 @@ func (s *Server) syncCollection(req *request, c *wbxml.Node, window *int) *wbxml
 		return head("0", 3)
 	}
 	opts := parseOpts(c)
+	cs.filter = opts.filter
 	newKey := s.newKey()
 	resp := head(newKey, 1)
 	responses := s.applyCommands(req, f, cs, child(c, wbxml.AirSyncCommands), opts)
@@ -256,26 +260,36 @@ func (s *Server) syncCollection(req *request, c *wbxml.Node, window *int) *wbxml
 
 // change is one pending server-side change for a device.
 type change struct {
-	id  string
-	rec *record // nil for a delete
-	add bool
+	id   string
+	rec  *record // nil for a delete
+	add  bool
+	soft bool // the item left the FilterType window: SoftDelete
 }
 
-// pending lists what a device knowing `known` lacks: deletes first, then
-// adds and changes in item order.
-func pending(f *folder, known map[string]uint64) []change {
+// pending lists what a device knowing cs.known lacks: deletes first
+// (SoftDelete for items that left the filter window), then adds and
+// changes in item order. A nil cs means a device that never synced.
+func (s *Server) pending(f *folder, cs *collState) []change {
+	var known map[string]uint64
+	filter := 0
+	if cs != nil {
+		known, filter = cs.known, cs.filter
+	}
 	var out []change
 	var gone []string
 	for id := range known {
-		if f.items[id] == nil {
+		if r := f.items[id]; r == nil || !s.inWindow(r, filter) {
 			gone = append(gone, id)
 		}
 	}
 	sortItemIDs(gone)
 	for _, id := range gone {
-		out = append(out, change{id: id})
+		out = append(out, change{id: id, soft: f.items[id] != nil})
 	}
 	for _, r := range f.sortedItems() {
+		if !s.inWindow(r, filter) {
+			continue
+		}
 		seq, ok := known[r.id]
 		if !ok || seq < r.seq {
 			out = append(out, change{id: r.id, rec: r, add: !ok})
@@ -296,7 +310,7 @@ func sortItemIDs(ids []string) {
 // changes, whether more are left, and how many were sent.
 func (s *Server) serverChanges(req *request, f *folder, cs *collState, o syncOpts, size int) (*wbxml.Node, bool, int) {
 	cmds := box(wbxml.AirSyncCommands)
-	todo := pending(f, cs.known)
+	todo := s.pending(f, cs)
 	n := 0
 	for _, ch := range todo {
 		if n == size {
@@ -304,7 +318,11 @@ func (s *Server) serverChanges(req *request, f *folder, cs *collState, o syncOpt
 		}
 		n++
 		if ch.rec == nil {
-			add(cmds, box(wbxml.AirSyncDelete, el(wbxml.AirSyncServerId, ch.id)))
+			t := wbxml.AirSyncDelete
+			if ch.soft {
+				t = wbxml.AirSyncSoftDelete
+			}
+			add(cmds, box(t, el(wbxml.AirSyncServerId, ch.id)))
 			delete(cs.known, ch.id)
 			continue
 		}

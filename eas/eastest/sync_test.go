@@ -3,6 +3,7 @@ package eastest
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -381,5 +382,28 @@ func TestSyncEmptyRequestAndHardDelete(t *testing.T) {
 	c.do("Sync", syncReq(inbox, key, num(wbxml.AirSyncDeletesAsMoves, 0), del))
 	if n := len(srv.ItemIDs("alice", srv.FolderID("alice", TypeDeletedItems))); n != 0 || len(srv.ItemIDs("alice", inbox)) != 0 {
 		t.Errorf("DeletesAsMoves 0: %d in Deleted Items", n)
+	}
+}
+
+func TestSyncFilterType(t *testing.T) {
+	start := time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)
+	var clock atomic.Int64 // days after start; the handler reads it
+	now := func() time.Time { return start.AddDate(0, 0, int(clock.Load())) }
+	srv, ts := newTestServer(t, Config{Now: now})
+	c := newClient(t, ts)
+	inbox := srv.FolderID("alice", TypeInbox)
+	old, _ := srv.AddItem("alice", inbox, &eas.Email{Subject: "old", DateReceived: start.AddDate(0, 0, -20)})
+	recent := deliverN(t, srv, "alice", 1)[0] // dated 2026-03-02
+	key := c.initSync(inbox)
+	week := box(wbxml.AirSyncOptions, num(wbxml.AirSyncFilterType, 3))
+	coll := collection(t, c.do("Sync", syncReq(inbox, key, week)))
+	if got := serverIDs(child(coll, wbxml.AirSyncCommands), wbxml.AirSyncAdd); !slices.Equal(got, []string{recent}) {
+		t.Fatalf("one week of %v and %v: got %v", old, recent, got)
+	}
+	key = mustText(t, coll, wbxml.AirSyncSyncKey)
+	clock.Store(10) // the recent mail leaves the window
+	coll = collection(t, c.do("Sync", syncReq(inbox, key, week)))
+	if got := serverIDs(child(coll, wbxml.AirSyncCommands), wbxml.AirSyncSoftDelete); !slices.Equal(got, []string{recent}) {
+		t.Fatalf("SoftDelete: %s", coll.XML())
 	}
 }
