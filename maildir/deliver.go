@@ -87,6 +87,10 @@ func (s *Store) Deliver(ctx context.Context, f Folder, id string, r io.Reader, f
 			return "", err
 		}
 	}
+	s.changedLocked(f)
+	if s.user {
+		return fn.key, nil
+	}
 	e := s.putLocked(f, st, fn.key, scanned{name: name, cur: sub == "cur"}, nil)
 	e.mid, e.read = mid, true
 	s.indexMID(f, fn.key, mid)

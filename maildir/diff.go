@@ -62,6 +62,14 @@ func (w *watcher) rescan(now time.Time) []Event {
 		}
 	}
 	evs = append(evs, w.pairLocked(added, removed, now)...)
+	for _, ev := range evs {
+		if ev.Kind != Problem {
+			s.changedLocked(ev.Folder)
+		}
+		if ev.Kind == Moved || ev.Kind == FolderRenamed {
+			s.changedLocked(ev.From)
+		}
+	}
 	return evs
 }
 

@@ -109,7 +109,11 @@
 //
 // Changes made through the Store (Deliver, SetFlags, Move, Remove, folder
 // operations) update the known state under the same lock the diff holds,
-// so they are never echoed back as user changes.
+// so they are never echoed back as user changes. The view returned by
+// Store.AsUser does not: its changes are found and reported like any
+// other program's, which is what the loopback IMAP server wants for what
+// its clients do. A Subscription (Store.Subscribe) hears which folders
+// changed, whoever changed them, for IMAP IDLE.
 //
 // # The outbox
 //

@@ -93,7 +93,10 @@ func (s *Store) SetFlags(ctx context.Context, f Folder, k Key, flags Flags) erro
 	if err := os.Rename(p, dst); err != nil {
 		return fmt.Errorf("maildir: setting flags of %s: %w", p, err)
 	}
-	s.putLocked(f, st, k, scanned{name: name, cur: true}, st.msgs[k])
+	s.changedLocked(f)
+	if !s.user {
+		s.putLocked(f, st, k, scanned{name: name, cur: true}, st.msgs[k])
+	}
 	return nil
 }
 
@@ -125,6 +128,11 @@ func (s *Store) Move(ctx context.Context, from Folder, k Key, to Folder) error {
 	if err := os.Rename(p, dst); err != nil {
 		return fmt.Errorf("maildir: moving %s to %s: %w", p, to, err)
 	}
+	s.changedLocked(from)
+	s.changedLocked(to)
+	if s.user {
+		return nil
+	}
 	old := src.msgs[k]
 	s.deleteLocked(from, src, k)
 	e := s.putLocked(to, dstSt, k, scanned{name: fileNameOf(fn), cur: cur}, nil)
@@ -154,7 +162,10 @@ func (s *Store) Remove(ctx context.Context, f Folder, k Key) error {
 	if err := os.Remove(p); err != nil && !isNotExist(err) {
 		return fmt.Errorf("maildir: removing %s: %w", p, err)
 	}
-	s.deleteLocked(f, st, k)
+	s.changedLocked(f)
+	if !s.user {
+		s.deleteLocked(f, st, k)
+	}
 	return nil
 }
 

@@ -89,7 +89,16 @@ func (o *Options) fill() {
 // for concurrent use. It keeps in memory what it last saw of every folder
 // it has loaded: the watcher diffs against that, and the Store's own
 // changes update it, so they are never reported back as user changes.
+// AsUser gives a Store whose changes are reported.
 type Store struct {
+	*shared
+	// user: changes through this Store are left for the watcher to find
+	// and report, like any other program's.
+	user bool
+}
+
+// shared is the state every view of one mirror shares.
+type shared struct {
 	root   string
 	opts   Options
 	log    *slog.Logger
@@ -103,7 +112,15 @@ type Store struct {
 	watching bool
 	poke     chan struct{} // asks the watcher to resync its watches
 	br       *bufio.Reader // reused to read headers, under mu
+	subs     map[*Subscription]bool
 }
+
+// AsUser returns a view of s whose changes (Deliver, SetFlags, Move,
+// Remove, folder operations) are reported by the watcher as user changes,
+// as if another program had made them. The loopback IMAP server uses it,
+// so that what a client does over IMAP reaches the sync engine exactly as
+// a change made in mutt would. Both views share one state and lock.
+func (s *Store) AsUser() *Store { return &Store{shared: s.shared, user: true} }
 
 // Open opens (creating if needed) the mirror at root: INBOX's cur/ new/
 // tmp/ and the outbox folder. It removes what our own crashed deliveries
@@ -117,12 +134,13 @@ func Open(ctx context.Context, root string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("maildir: outbox name: %w", err)
 	}
-	s := &Store{
+	s := &Store{shared: &shared{
 		root: root, opts: opts, log: opts.Logger, outbox: ob,
 		host:  sanitizeHost(opts.Host),
 		byMID: map[uint64][]ref{},
 		poke:  make(chan struct{}, 1),
-	}
+		subs:  map[*Subscription]bool{},
+	}}
 	if err := makeMaildir(root, false); err != nil {
 		return nil, err
 	}
@@ -269,6 +287,10 @@ func (s *Store) CreateFolder(ctx context.Context, f Folder) error {
 	if err := makeMaildir(dir, true); err != nil {
 		return err
 	}
+	s.changedLocked(f)
+	if s.user {
+		return nil
+	}
 	fi, _ := isMaildirDir(dir)
 	st := newFolderState(fi)
 	st.loaded = true
@@ -297,11 +319,12 @@ func (s *Store) RenameFolder(ctx context.Context, from, to Folder) error {
 	if _, err := os.Lstat(s.dir(to)); err == nil {
 		return fmt.Errorf("maildir: renaming %s to %s: %w", from, to, ErrExists)
 	}
-	if err := s.listFoldersLocked(); err != nil {
+	found, err := s.listFolders()
+	if err != nil {
 		return err
 	}
 	var moves []Folder
-	for f := range s.folders {
+	for f := range found {
 		if f == from || strings.HasPrefix(string(f), string(from)+".") {
 			moves = append(moves, f)
 		}
@@ -312,7 +335,15 @@ func (s *Store) RenameFolder(ctx context.Context, from, to Folder) error {
 		if err := os.Rename(s.dir(f), s.dir(nf)); err != nil {
 			return fmt.Errorf("maildir: renaming %s to %s: %w", f, nf, err)
 		}
-		st := s.folders[f]
+		s.changedLocked(f)
+		s.changedLocked(nf)
+		if s.user {
+			continue
+		}
+		st, ok := s.folders[f]
+		if !ok {
+			continue // not seen yet: the watcher will find the new name
+		}
 		delete(s.folders, f)
 		st.info, _ = isMaildirDir(s.dir(nf))
 		s.folders[nf] = st
@@ -339,15 +370,19 @@ func (s *Store) DeleteFolder(ctx context.Context, f Folder) error {
 	if _, ok := isMaildirDir(s.dir(f)); !ok {
 		return fmt.Errorf("maildir: deleting %s: %w", f, ErrNotFound)
 	}
-	if err := s.listFoldersLocked(); err != nil {
+	found, err := s.listFolders()
+	if err != nil {
 		return err
 	}
-	for g := range s.folders {
+	for g := range found {
 		if g == f || strings.HasPrefix(string(g), string(f)+".") {
 			if err := os.RemoveAll(s.dir(g)); err != nil {
 				return fmt.Errorf("maildir: deleting %s: %w", g, err)
 			}
-			s.dropFolderLocked(g)
+			s.changedLocked(g)
+			if !s.user {
+				s.dropFolderLocked(g)
+			}
 		}
 	}
 	s.pokeWatcher()

@@ -330,3 +330,53 @@ func TestWatchSplitMove(t *testing.T) {
 		t.Fatalf("split move: %+v", ev)
 	}
 }
+
+// Changes through AsUser are reported like a client's; subscriptions hear
+// about every change, ours included.
+func TestWatchAsUserAndSubscribe(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	arch, _ := FolderOf("Archive")
+	var k Key
+	r := startWatch(t, root, Options{}, func(s *Store) {
+		s.CreateFolder(ctx, arch)
+		k, _ = s.Deliver(ctx, Inbox, "1", bytes.NewReader(msg("a1")), 0)
+	})
+	sub := r.s.Subscribe()
+	defer sub.Close()
+	u := r.s.AsUser()
+	if err := u.SetFlags(ctx, Inbox, k, Seen|Flagged); err != nil {
+		t.Fatal(err)
+	}
+	if ev := r.next(); ev.Kind != FlagsChanged || ev.Key != k || ev.Flags != Flagged|Seen {
+		t.Fatalf("user SetFlags: %+v", ev)
+	}
+	if err := u.Move(ctx, Inbox, k, arch); err != nil {
+		t.Fatal(err)
+	}
+	if ev := r.next(); ev.Kind != Moved || ev.Key != k || ev.Folder != arch {
+		t.Fatalf("user Move: %+v", ev)
+	}
+	k2, err := u.Deliver(ctx, r.s.Outbox(), "", strings.NewReader("From: me@example.org\r\n\r\nhi\r\n"), Seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := r.next(); ev.Kind != OutboxMessage || ev.Key != k2 {
+		t.Fatalf("user append to the outbox: %+v", ev)
+	}
+	select {
+	case <-sub.C():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change signal")
+	}
+	if got := sub.Changed(); len(got) != 3 || got[0] != Inbox || got[1] != arch || got[2] != r.s.Outbox() {
+		t.Errorf("changed folders %q", got)
+	}
+	// Our own change: signalled, not reported as an event.
+	r.s.Remove(ctx, arch, k)
+	<-sub.C()
+	if got := sub.Changed(); len(got) != 1 || got[0] != arch {
+		t.Errorf("changed after Remove: %q", got)
+	}
+	r.sentinel()
+}
