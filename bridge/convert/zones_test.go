@@ -71,7 +71,7 @@ func TestZoneOf(t *testing.T) {
 }
 
 func TestBlobForRoundTrip(t *testing.T) {
-	for _, name := range []string{"Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "America/Sao_Paulo", "Pacific/Auckland"} {
+	for _, name := range []string{"Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "America/Sao_Paulo", "Pacific/Auckland", "Europe/Dublin", "America/Santiago", "Asia/Tehran", "Europe/London", "Pacific/Chatham"} {
 		loc := mustLoad(t, name)
 		blob := BlobFor(loc, 2026)
 		got, err := ZoneOf(blob, 2026, nil)
