@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,11 +118,17 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection re
 func TestDeliverLarge(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir())
-	const size = 8 << 20
+	const size = 30 << 20
 	r := io.MultiReader(strings.NewReader("Message-ID: <big@x>\r\n\r\n"), io.LimitReader(zeros{}, size))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	k, err := s.Deliver(ctx, Inbox, "big", r, Seen)
 	if err != nil {
 		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("delivering 30 MB allocated %d bytes: not streamed", alloc)
 	}
 	list, _ := s.List(ctx, Inbox)
 	fi, err := os.Stat(list[0].Path)

@@ -273,12 +273,16 @@ func (w *watcher) initial() []Event {
 			return
 		}
 		for f, st := range s.folders {
-			if st.loaded {
+			if f == s.outbox {
+				// Forget it, so everything waiting there is handed over.
+				for k := range st.msgs {
+					s.deleteLocked(f, st, k)
+				}
+				st.loaded = true
 				w.dirty[f] = true
 				continue
 			}
-			if f == s.outbox {
-				st.loaded = true
+			if st.loaded {
 				w.dirty[f] = true
 				continue
 			}
