@@ -222,6 +222,14 @@ func TestFolderHierarchy(t *testing.T) {
 	if again := c.folderSync(k3); again.XML() != r.XML() {
 		t.Errorf("retry differs:\n%s\n%s", again.XML(), r.XML())
 	}
+	if err := srv.RenameFolder("alice", other, "0", "Team"); err != nil {
+		t.Fatal(err)
+	}
+	r = c.folderSync(k4)
+	if up := path(r, wbxml.FolderHierarchyChanges, wbxml.FolderHierarchyUpdate); text(up, wbxml.FolderHierarchyDisplayName) != "Team" {
+		t.Fatalf("rename: %s", r.XML())
+	}
+	k4 = mustText(t, r, wbxml.FolderHierarchySyncKey)
 	del = c.do("FolderDelete", box(wbxml.FolderHierarchyFolderDelete, el(wbxml.FolderHierarchySyncKey, k4), el(wbxml.FolderHierarchyServerId, newID)))
 	if got := mustText(t, del, wbxml.FolderHierarchyStatus); got != "1" {
 		t.Fatalf("FolderDelete status %s", got)

@@ -260,6 +260,22 @@ func (s *Server) AddFolder(userName, parentID, name string, typ int) (string, er
 	return u.addFolder(s, parentID, name, typ).id, nil
 }
 
+// RenameFolder renames or moves a folder on the server side (parentID "0"
+// for the top); devices see an Update at their next FolderSync.
+func (s *Server) RenameFolder(userName, folderID, parentID, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, f, err := s.userFolder(userName, folderID)
+	if err != nil {
+		return err
+	}
+	if parentID != "0" && (u.folders[parentID] == nil || u.isBelow(parentID, f.id)) {
+		return fmt.Errorf("eastest: parent folder %q: %w", parentID, ErrNotFound)
+	}
+	f.name, f.parent, f.seq = name, parentID, s.changed()
+	return nil
+}
+
 // RemoveFolder deletes a folder and its subfolders on the server side.
 func (s *Server) RemoveFolder(userName, folderID string) error {
 	s.mu.Lock()
