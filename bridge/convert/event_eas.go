@@ -34,10 +34,13 @@ func ICalToEvent(cal *ical.Calendar, opts Options) (*eas.Event, error) {
 		} else if u != uid {
 			return nil, fmt.Errorf("convert: calendar holds events of two UIDs %q and %q", uid, u)
 		}
-		if c.Props.Get(ical.PropRecurrenceID) == nil && master == nil {
-			master = c
-		} else {
+		switch {
+		case c.Props.Get(ical.PropRecurrenceID) != nil:
 			overrides = append(overrides, c)
+		case master != nil:
+			return nil, fmt.Errorf("convert: calendar holds two series of UID %q", uid)
+		default:
+			master = c
 		}
 	}
 	if master == nil {

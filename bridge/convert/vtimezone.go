@@ -179,6 +179,9 @@ func newZoneSet(cal *ical.Calendar) *zoneSet {
 // a DATE, and the zone it was written in (floating and DATE values are in
 // local).
 func (zs *zoneSet) dateTime(p *ical.Prop, local *time.Location) (time.Time, bool, *time.Location, error) {
+	if p == nil {
+		return time.Time{}, false, nil, fmt.Errorf("convert: missing date-time property")
+	}
 	v := strings.TrimSpace(p.Value)
 	isDate := p.Params.Get(ical.ParamValue) == string(ical.ValueDate) || len(v) == 8
 	switch {
