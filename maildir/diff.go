@@ -319,7 +319,7 @@ func (w *watcher) pairLocked(added, removed []*change, now time.Time) []Event {
 			delete(w.pending, r.ref) // a copy deleted before its original
 			continue
 		}
-		if c, ok := w.copyOf(r.ref); ok {
+		if c, ok := w.copyOf(r); ok {
 			delete(w.pending, c)
 			to := &change{ref: c, e: s.folders[c.folder].msgs[c.key]}
 			moved(r, to)
@@ -345,16 +345,25 @@ func (w *watcher) pairLocked(added, removed []*change, now time.Time) []Event {
 	return append(evs, w.expireLocked(now)...)
 }
 
-// copyOf finds the pending copy whose original is r.
-func (w *watcher) copyOf(r ref) (ref, bool) {
+// copyOf finds a pending copy of the removed message r: the one held
+// for it, or else one with its Message-ID in another folder (the copy may
+// have been held for a different message with the same Message-ID).
+func (w *watcher) copyOf(r *change) (ref, bool) {
+	var alt ref
+	found := false
 	for c, p := range w.pending {
-		if p.twin == r {
-			if st, ok := w.s.folders[c.folder]; ok && st.msgs[c.key] != nil {
-				return c, true
-			}
+		st, ok := w.s.folders[c.folder]
+		if !ok || st.msgs[c.key] == nil {
+			continue
+		}
+		if p.twin == r.ref {
+			return c, true
+		}
+		if !found && r.e.mid != 0 && st.msgs[c.key].mid == r.e.mid && c.folder != r.folder {
+			alt, found = c, true
 		}
 	}
-	return ref{}, false
+	return alt, found
 }
 
 // liveTwinLocked finds another message with a's Message-ID in another

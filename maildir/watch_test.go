@@ -380,3 +380,28 @@ func TestWatchAsUserAndSubscribe(t *testing.T) {
 	}
 	r.sentinel()
 }
+
+// A copy-and-delete move is paired with the message actually removed even
+// when another folder holds a message with the same Message-ID.
+func TestWatchCopyMoveWithTwin(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	sent, _ := FolderOf("Sent")
+	arch, _ := FolderOf("Archive")
+	var k Key
+	r := startWatch(t, root, Options{}, func(s *Store) {
+		s.CreateFolder(ctx, sent)
+		s.CreateFolder(ctx, arch)
+		s.Deliver(ctx, sent, "s", bytes.NewReader(msg("same")), Seen)
+		k, _ = s.Deliver(ctx, Inbox, "i", bytes.NewReader(msg("same")), Seen)
+	})
+	list, _ := r.s.List(ctx, Inbox)
+	data, _ := os.ReadFile(list[0].Path)
+	os.WriteFile(filepath.Join(root, ".Archive", "cur", "1900.R1.mutt:2,S"), data, 0o600)
+	time.Sleep(50 * time.Millisecond)
+	os.Remove(list[0].Path)
+	if ev := r.next(); ev.Kind != Moved || ev.OldKey != k || ev.From != Inbox || ev.Folder != arch || ev.Key != "1900.R1.mutt" {
+		t.Fatalf("move: %+v", ev)
+	}
+	r.sentinel()
+}
