@@ -2,6 +2,7 @@ package convert
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,24 @@ func TestMerge3(t *testing.T) {
 	res, _ := Merge3(base, &local, &server, ServerWins)
 	if len(res.Conflicts) != 0 {
 		t.Errorf("same change reported as conflict: %v", res.Conflicts)
+	}
+}
+
+// TestOrphanInstance: a 16.x server's lone occurrence (InstanceId on the
+// item) is a VEVENT with RECURRENCE-ID, and back.
+func TestOrphanInstance(t *testing.T) {
+	start := time.Date(2026, 5, 4, 7, 0, 0, 0, time.UTC)
+	ev := &eas.Event{StartTime: start.Add(time.Hour), EndTime: start.Add(2 * time.Hour), UID: "series-uid", Subject: "one", InstanceID: start}
+	cal, err := EventToICal(ev, Options{Now: goldenNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := encodeICal(t, cal)
+	if !strings.Contains(text, "RECURRENCE-ID:20260504T070000Z") {
+		t.Fatalf("no RECURRENCE-ID:\n%s", text)
+	}
+	back, err := ICalToEvent(decodeICal(t, text), Options{})
+	if err != nil || !back.InstanceID.Equal(start) || back.UID != "series-uid" {
+		t.Fatalf("back: %v %v", err, dump(back))
 	}
 }
