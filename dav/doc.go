@@ -15,7 +15,8 @@
 // sync-collection (RFC 6578), calendar-query with time ranges (candidates
 // from Backend.QueryTimeRange, then the RFC 4791 9.9 rules applied to
 // every instance: recurrences expanded with rrule-go, overrides and
-// EXDATEs honoured), calendar-multiget, addressbook-query (text-match
+// EXDATEs honoured), CALDAV:expand of calendar-data (RFC 4791 9.6.5),
+// calendar-multiget, addressbook-query (text-match
 // case-insensitive by default) and addressbook-multiget, conditional PUT
 // and DELETE, PUT validation, MKCALENDAR and extended MKCOL (RFC 5689),
 // PROPPATCH of displayname and calendar-color.
@@ -29,8 +30,9 @@
 //   - no LOCK, COPY or MOVE (no client of ours uses them), no dead
 //     properties (PROPPATCH of anything but displayname and calendar-color
 //     is 403);
-//   - calendar-data is returned whole: no partial retrieval and no expand
-//     (clients such as python-caldav expand themselves);
+//   - calendar-data is returned whole or expanded: no partial retrieval
+//     (CALDAV:comp and CALDAV:prop are ignored); an object go-ical cannot
+//     re-encode (no DTSTAMP, say) is returned unexpanded;
 //   - floating times and DATE values are evaluated in UTC, and so is a
 //     TZID that is not an IANA name; RRULEs with FREQ=HOURLY or finer are
 //     refused (Exchange cannot hold them); a series is followed for a

@@ -15,6 +15,8 @@ type resource struct {
 	obj  *Object // Data may be nil
 	// href, when set, is hrefOf(t) computed once for a whole collection.
 	href string
+	// expand, when set, asks for calendar-data expanded to this range.
+	expand *timeRange
 }
 
 // resHref is the href of a resource.
@@ -192,7 +194,17 @@ func (h *Handler) objectProp(res *resource, n xml.Name) (string, bool) {
 		}
 		return o.ModTime.UTC().Format(http.TimeFormat), true
 	case xml.Name{Space: nsCalDAV, Local: "calendar-data"}:
-		return escaped(string(o.Data)), o.Data != nil && res.t.space == spaceCalendars
+		if o.Data == nil || res.t.space != spaceCalendars {
+			return "", false
+		}
+		if res.expand != nil {
+			if data, err := expandCalendar(o.Data, *res.expand); err == nil {
+				return escaped(string(data)), true
+			}
+			// Not expandable (the encoder is stricter than the decoder):
+			// the stored object is returned, and the client expands.
+		}
+		return escaped(string(o.Data)), true
 	case xml.Name{Space: nsCardDAV, Local: "address-data"}:
 		return escaped(string(o.Data)), o.Data != nil && res.t.space == spaceContacts
 	}

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,11 +12,11 @@ import (
 // says which one it is.
 type reportRequest struct {
 	XMLName   xml.Name
-	AllProp   *struct{}  `xml:"DAV: allprop"`
-	Prop      *propNames `xml:"DAV: prop"`
-	Hrefs     []string   `xml:"DAV: href"`
-	SyncToken *string    `xml:"DAV: sync-token"`
-	SyncLevel string     `xml:"DAV: sync-level"`
+	AllProp   *struct{}   `xml:"DAV: allprop"`
+	Prop      *reportProp `xml:"DAV: prop"`
+	Hrefs     []string    `xml:"DAV: href"`
+	SyncToken *string     `xml:"DAV: sync-token"`
+	SyncLevel string      `xml:"DAV: sync-level"`
 	Limit     *struct {
 		NResults int `xml:"DAV: nresults"`
 	} `xml:"DAV: limit"`
@@ -26,12 +27,62 @@ type reportRequest struct {
 	} `xml:"urn:ietf:params:xml:ns:carddav limit"`
 }
 
+// reportProp is the DAV:prop of a REPORT: the names asked for, and the
+// CALDAV:expand inside calendar-data if any (RFC 4791 9.6.5).
+type reportProp struct {
+	names  []xml.Name
+	expand *timeRange
+}
+
+// UnmarshalXML implements xml.Unmarshaler.
+func (p *reportProp) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			p.names = append(p.names, t.Name)
+			if t.Name != nameCalendarData {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			var cd struct {
+				Expand *timeRangeElem `xml:"urn:ietf:params:xml:ns:caldav expand"`
+			}
+			if err := d.DecodeElement(&cd, &t); err != nil {
+				return err
+			}
+			if cd.Expand != nil {
+				r, err := cd.Expand.parse()
+				if err != nil || r.start.IsZero() || r.end.IsZero() {
+					return fmt.Errorf("expand needs UTC start and end")
+				}
+				p.expand = &r
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
 // names returns the requested property names, and whether all were asked.
 func (req *reportRequest) names() ([]xml.Name, bool) {
 	if req.Prop == nil {
 		return nil, true
 	}
-	return *req.Prop, req.AllProp != nil
+	return req.Prop.names, req.AllProp != nil
+}
+
+// expand is the CALDAV:expand range asked for, or nil.
+func (req *reportRequest) expand() *timeRange {
+	if req.Prop == nil {
+		return nil
+	}
+	return req.Prop.expand
 }
 
 // wantsData reports whether calendar-data or address-data is requested.
@@ -39,7 +90,7 @@ func (req *reportRequest) wantsData() bool {
 	if req.Prop == nil {
 		return false
 	}
-	for _, n := range *req.Prop {
+	for _, n := range req.Prop.names {
 		if n == nameCalendarData || n == nameAddressData {
 			return true
 		}
@@ -77,7 +128,7 @@ func (h *Handler) writeObjects(ms *msWriter, req *reportRequest, t target, c *Co
 	prefix := h.collectionPath(t.space, c.ID)
 	for i := range objs {
 		ot := target{kind: targetObject, space: t.space, coll: c.ID, name: objs[i].Name}
-		res := resource{t: ot, coll: c, obj: &objs[i], href: prefix + url.PathEscape(objs[i].Name)}
+		res := resource{t: ot, coll: c, obj: &objs[i], href: prefix + url.PathEscape(objs[i].Name), expand: req.expand()}
 		ms.response(res.href, h.propResults(&res, names, all), false)
 	}
 }
@@ -135,7 +186,7 @@ func (h *Handler) multiget(w http.ResponseWriter, r *http.Request, req *reportRe
 			ms.status(rf.href, http.StatusNotFound)
 			continue
 		}
-		res := resource{t: rf.t, coll: l.c, obj: o}
+		res := resource{t: rf.t, coll: l.c, obj: o, expand: req.expand()}
 		ms.response(h.hrefOf(rf.t), h.propResults(&res, names, all), false)
 	}
 	return ms.close("")

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-ical"
 )
 
 const syncBody = `<?xml version="1.0"?>
@@ -303,5 +305,53 @@ func TestAddressbookQuery(t *testing.T) {
 	doc := parseMS(t, e.do("REPORT", ab, limited))
 	if len(doc.Responses) != 2 || !strings.Contains(doc.find(t, ab).Status, "507") {
 		t.Errorf("limited: %v", doc.Responses)
+	}
+}
+
+func TestCalendarQueryExpand(t *testing.T) {
+	e := newEnv(t)
+	const cal = "/calendars/easbridge/personal/"
+	e.put(cal+"recurring.ics", "ics/recurring.ics")
+	e.put(cal+"allday.ics", "ics/allday.ics")
+	body := `<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/>
+<c:calendar-data><c:expand start="20260301T000000Z" end="20260401T000000Z"/></c:calendar-data></d:prop>
+<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="20260301T000000Z" end="20260401T000000Z"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`
+	doc := parseMS(t, e.do("REPORT", cal, body, "Depth", "1"))
+	data := doc.find(t, cal+"recurring.ics").ok200(t, nsCalDAV, "calendar-data").Text
+	parsed, err := decodeCalendar([]byte(data))
+	if err != nil {
+		t.Fatalf("expanded data does not parse: %v\n%s", err, data)
+	}
+	// Mondays 03-02, 03-23, 03-30 (03-16 deleted), and the override that
+	// moved 03-09 to 03-10 15:00 Berlin.
+	var got []string
+	for _, c := range parsed.Children {
+		if c.Name == ical.CompTimezone {
+			t.Error("VTIMEZONE kept")
+		}
+		for _, banned := range []string{"RRULE", "EXDATE", "RDATE"} {
+			if c.Props.Get(banned) != nil {
+				t.Errorf("%s kept", banned)
+			}
+		}
+		rid := c.Props.Get(ical.PropRecurrenceID)
+		if rid == nil {
+			t.Fatal("instance without RECURRENCE-ID")
+		}
+		got = append(got, c.Props.Get(ical.PropDateTimeStart).Value+"/"+rid.Value)
+	}
+	sort.Strings(got)
+	want := "20260302T090000Z/20260302T090000Z 20260310T140000Z/20260309T090000Z 20260323T090000Z/20260323T090000Z 20260330T080000Z/20260330T080000Z"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("instances %v\nwant %s", got, want)
+	}
+	// A non-recurring event comes back with times in UTC, unchanged.
+	allday := doc.find(t, cal+"allday.ics").ok200(t, nsCalDAV, "calendar-data").Text
+	if !strings.Contains(allday, "DTSTART;VALUE=DATE:20260320") || strings.Contains(allday, "RECURRENCE-ID") {
+		t.Errorf("all-day event expanded to %q", allday)
+	}
+	bad := strings.Replace(body, ` end="20260401T000000Z"/></c:calendar-data>`, `/></c:calendar-data>`, 1)
+	if rec := e.do("REPORT", cal, bad); rec.Code != http.StatusBadRequest {
+		t.Errorf("expand without end: %d", rec.Code)
 	}
 }
