@@ -214,7 +214,7 @@ func (w *spoolWriter) Write(p []byte) (int, error) {
 		if need := len(w.buf) + len(p); need > cap(w.buf) {
 			// Grow by doubling up to the limit: append's 1.25 factor for
 			// large slices would allocate five times the threshold.
-			c := max(2*cap(w.buf), 4096, need)
+			c := max(2*cap(w.buf), need)
 			if w.limit >= 0 && int64(c) > w.limit {
 				c = int(w.limit)
 			}
