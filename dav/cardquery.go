@@ -137,7 +137,7 @@ func (h *Handler) addressbookQuery(w http.ResponseWriter, r *http.Request, t tar
 		}
 		matched = append(matched, o)
 	}
-	ms := newMultiStatus(w)
+	ms := newMultiStatus(w, r)
 	h.writeObjects(ms, req, t, c, matched)
 	if truncated {
 		ms.status(h.hrefOf(t), http.StatusInsufficientStorage)

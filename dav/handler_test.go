@@ -527,3 +527,24 @@ func FuzzRequestBodies(f *testing.F) {
 		}
 	})
 }
+
+func TestPreferMinimal(t *testing.T) {
+	e := newEnv(t)
+	e.put("/calendars/easbridge/personal/simple.ics", "ics/simple.ics")
+	body := `<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:displayname/></d:prop></d:propfind>`
+	for _, hdr := range [][]string{{"Prefer", "return=minimal"}, {"Brief", "t"}} {
+		rec := e.do("PROPFIND", "/calendars/easbridge/personal/", body, "Depth", "1", hdr[0], hdr[1])
+		if rec.Header().Get("Preference-Applied") != "return=minimal" {
+			t.Errorf("%s: no Preference-Applied", hdr[0])
+		}
+		r := parseMS(t, rec).find(t, "/calendars/easbridge/personal/simple.ics")
+		r.ok200(t, nsDAV, "getetag")
+		if _, _, found := r.prop(nsDAV, "displayname"); found {
+			t.Errorf("%s: 404 propstat kept", hdr[0])
+		}
+	}
+	r := parseMS(t, e.do("PROPFIND", "/calendars/easbridge/personal/", body, "Depth", "1")).find(t, "/calendars/easbridge/personal/simple.ics")
+	if _, st, _ := r.prop(nsDAV, "displayname"); !strings.Contains(st, "404") {
+		t.Errorf("without a preference: displayname status %q", st)
+	}
+}

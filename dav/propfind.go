@@ -153,7 +153,7 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t target) err
 	if err != nil {
 		return err
 	}
-	ms := newMultiStatus(w)
+	ms := newMultiStatus(w, r)
 	for i := range res {
 		if req.PropName != nil {
 			ms.response(h.resHref(&res[i]), h.propResults(&res[i], nil, true), true)

@@ -250,7 +250,7 @@ func (h *Handler) calendarQuery(w http.ResponseWriter, r *http.Request, t target
 			matched = append(matched, o)
 		}
 	}
-	ms := newMultiStatus(w)
+	ms := newMultiStatus(w, r)
 	h.writeObjects(ms, req, t, c, matched)
 	return ms.close("")
 }

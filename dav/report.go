@@ -175,7 +175,7 @@ func (h *Handler) multiget(w http.ResponseWriter, r *http.Request, req *reportRe
 		colls[id] = l
 	}
 	names, all := req.names()
-	ms := newMultiStatus(w)
+	ms := newMultiStatus(w, r)
 	for _, rf := range refs {
 		l, found := colls[rf.t.coll]
 		var o *Object
@@ -240,7 +240,7 @@ func (h *Handler) syncCollection(w http.ResponseWriter, r *http.Request, t targe
 			return wrapBackend("loading changed objects", err)
 		}
 	}
-	ms := newMultiStatus(w)
+	ms := newMultiStatus(w, r)
 	h.writeObjects(ms, req, t, c, changed)
 	for _, name := range deleted {
 		ms.status(h.objectPath(t.space, t.coll, name), http.StatusNotFound)

@@ -273,7 +273,7 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, t target) er
 			return wrapBackend("updating collection", err)
 		}
 	}
-	ms := newMultiStatus(w)
+	ms := newMultiStatus(w, r)
 	ms.response(h.hrefOf(t), results, true)
 	return ms.close("")
 }

@@ -195,13 +195,31 @@ type propResult struct {
 
 // msWriter streams a 207 multistatus (RFC 4918 13).
 type msWriter struct {
-	w *bufio.Writer
+	w       *bufio.Writer
+	minimal bool // leave out 404 propstats
 }
 
-func newMultiStatus(w http.ResponseWriter) *msWriter {
+// newMultiStatus starts a 207. A request that prefers a minimal answer
+// (RFC 8144 Prefer: return=minimal, or Apple's Brief: t) gets no 404
+// propstats: a PROPFIND Depth 1 asking for properties most objects lack
+// then shrinks to what exists.
+func newMultiStatus(w http.ResponseWriter, r *http.Request) *msWriter {
+	minimal := strings.EqualFold(strings.TrimSpace(r.Header.Get("Brief")), "t")
+	for _, v := range r.Header.Values("Prefer") {
+		for _, pref := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(pref), "return=minimal") {
+				minimal = true
+			}
+		}
+	}
+	if minimal && r.Method != "PROPPATCH" {
+		w.Header().Set("Preference-Applied", "return=minimal")
+	} else {
+		minimal = false
+	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(http.StatusMultiStatus)
-	ms := &msWriter{w: bufio.NewWriterSize(w, 32<<10)}
+	ms := &msWriter{w: bufio.NewWriterSize(w, 32<<10), minimal: minimal}
 	ms.w.WriteString(xmlHeader + "<d:multistatus" + nsDecls + ">\n")
 	return ms
 }
@@ -228,6 +246,9 @@ func (ms *msWriter) response(href string, props []propResult, namesOnly bool) {
 		if !slices.Contains(statuses, p.status) {
 			statuses = append(statuses, p.status)
 		}
+	}
+	if ms.minimal && len(statuses) > 1 {
+		statuses = slices.DeleteFunc(statuses, func(st int) bool { return st == http.StatusNotFound })
 	}
 	for _, st := range statuses {
 		ms.w.WriteString("<d:propstat><d:prop>")
