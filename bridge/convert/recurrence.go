@@ -58,9 +58,12 @@ func ordinal(week int) int {
 // ways.
 func rruleOf(r *eas.Recurrence, start time.Time, allDay bool, fdowTag wbxml.Tag) (string, error) {
 	var b strings.Builder
-	mask := r.DayOfWeek
+	mask := r.DayOfWeek & 127 // bits above Saturday mean nothing
 	if mask == 0 {
 		mask = eas.MaskOf(start.Weekday())
+	}
+	if r.DayOfMonth < 0 || r.DayOfMonth > 31 || r.MonthOfYear < 0 || r.MonthOfYear > 12 {
+		return "", fmt.Errorf("convert: recurrence day %d of month %d out of range", r.DayOfMonth, r.MonthOfYear)
 	}
 	dom, moy := r.DayOfMonth, r.MonthOfYear
 	if dom == 0 {
@@ -83,8 +86,8 @@ func rruleOf(r *eas.Recurrence, start time.Time, allDay bool, fdowTag wbxml.Tag)
 	switch r.Type {
 	case eas.RecurDaily:
 		b.WriteString("FREQ=DAILY")
-		if r.DayOfWeek != 0 {
-			fmt.Fprintf(&b, ";BYDAY=%s", byDayList(r.DayOfWeek, 0))
+		if r.DayOfWeek&127 != 0 {
+			fmt.Fprintf(&b, ";BYDAY=%s", byDayList(r.DayOfWeek&127, 0))
 		}
 	case eas.RecurWeekly:
 		fmt.Fprintf(&b, "FREQ=WEEKLY;BYDAY=%s", byDayList(mask, 0))
