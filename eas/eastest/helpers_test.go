@@ -15,7 +15,7 @@ import (
 // The tests drive the server with raw WBXML built from wbxml.Node trees,
 // not with the eas client, so that they test the server alone.
 
-func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+func newTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {
 	t.Helper()
 	if cfg.HeartbeatUnit == 0 {
 		cfg.HeartbeatUnit = 10 * time.Millisecond
@@ -36,7 +36,7 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 
 // tclient sends EAS requests as one device.
 type tclient struct {
-	t          *testing.T
+	t          testing.TB
 	url        string
 	user, pass string
 	device     string
@@ -45,7 +45,7 @@ type tclient struct {
 	header     http.Header
 }
 
-func newClient(t *testing.T, ts *httptest.Server) *tclient {
+func newClient(t testing.TB, ts *httptest.Server) *tclient {
 	return &tclient{t: t, url: ts.URL + "/Microsoft-Server-ActiveSync", user: "alice", pass: "secret",
 		device: "dev1", version: "14.1"}
 }
@@ -126,7 +126,7 @@ func path(n *wbxml.Node, tags ...wbxml.Tag) *wbxml.Node {
 	return n
 }
 
-func mustText(t *testing.T, n *wbxml.Node, tags ...wbxml.Tag) string {
+func mustText(t testing.TB, n *wbxml.Node, tags ...wbxml.Tag) string {
 	t.Helper()
 	p := path(n, tags...)
 	if p == nil {
@@ -152,7 +152,7 @@ func syncReq(id, key string, extra ...*wbxml.Node) *wbxml.Node {
 }
 
 // collection returns the first Collection of a Sync response.
-func collection(t *testing.T, n *wbxml.Node) *wbxml.Node {
+func collection(t testing.TB, n *wbxml.Node) *wbxml.Node {
 	t.Helper()
 	c := path(n, wbxml.AirSyncCollections, wbxml.AirSyncCollection)
 	if c == nil {
@@ -188,7 +188,7 @@ func testMail(from, to, subject, body string) []byte {
 }
 
 // waitForWaiter blocks until n requests wait inside the server.
-func waitForWaiter(t *testing.T, srv *Server, n int) {
+func waitForWaiter(t testing.TB, srv *Server, n int) {
 	t.Helper()
 	for i := 0; i < 5000; i++ {
 		srv.mu.Lock()
