@@ -186,6 +186,11 @@ type Event struct {
 	NativeBodyType BodyType
 	// Recurrence is nil for a single event.
 	Recurrence *Recurrence
+	// Exceptions are the changed and deleted occurrences. In 16.x a Sync
+	// Change must not carry them (MS-ASCAL 2.2.2.22): an occurrence is
+	// changed by a Change that names its InstanceId, and changing the
+	// pattern or times of the series deletes them all. EncodeItem writes
+	// what the event holds, so the caller clears them for such a Change.
 	Exceptions []Exception
 	// InstanceID is the original start of the occurrence a 16.x server
 	// sends as an orphan instance (MS-ASAIRS 2.2.2.25). A client names an
