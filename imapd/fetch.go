@@ -104,6 +104,10 @@ func (mf *msgFile) header() ([]byte, error) {
 	if mf.hdr != nil {
 		return mf.hdr, nil
 	}
+	if h := mf.s.mb.cachedHeader(mf.key); h != nil {
+		mf.hdr = h
+		return h, nil
+	}
 	f, err := mf.open()
 	if err != nil {
 		return nil, err
@@ -122,6 +126,7 @@ func (mf *msgFile) header() ([]byte, error) {
 		}
 	}
 	mf.hdr = buf.Bytes()
+	mf.s.mb.cacheHeader(mf.key, mf.hdr)
 	return mf.hdr, nil
 }
 

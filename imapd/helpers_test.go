@@ -20,7 +20,7 @@ import (
 
 // fixture is a Store in a temp dir with a Server on a loopback port.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	root   string
 	store  *maildir.Store
 	srv    *Server
@@ -31,7 +31,7 @@ type fixture struct {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newFixture(t *testing.T, root string) *fixture {
+func newFixture(t testing.TB, root string) *fixture {
 	t.Helper()
 	if root == "" {
 		root = filepath.Join(t.TempDir(), "Mail")
@@ -79,7 +79,7 @@ func testMessage(i int) string {
 		"Content-Type: text/plain; charset=utf-8\r\n\r\nHello number %d.\r\n", i, i%60, i, i)
 }
 
-func readFixture(t *testing.T, name string) string {
+func readFixture(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -91,7 +91,7 @@ func readFixture(t *testing.T, name string) string {
 // client is a raw IMAP client: it sends a tagged command and returns the
 // lines up to the tagged reply, literals inlined.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 	r    *bufio.Reader
 	n    int

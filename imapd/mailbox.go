@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -20,6 +21,39 @@ type message struct {
 	flags    maildir.Flags
 	keywords []string // IMAP keywords, kept in the uid list
 	size     int64    // from the file name, -1 until known
+	header   []byte   // raw header block, cached once read (files never change)
+}
+
+// Header cache bounds: Maildir files are immutable under their key, so a
+// header read once serves every later FETCH of it (Thunderbird's header
+// FETCH, ENVELOPE, SEARCH HEADER) without opening the file, as Dovecot's
+// cache file does.
+const (
+	maxCachedHeader = 16 << 10
+	maxHeaderCache  = 64 << 20 // per folder
+)
+
+// cachedHeader returns the cached header of k, or nil.
+func (mb *mailbox) cachedHeader(k maildir.Key) []byte {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if m := mb.byKey[k]; m != nil {
+		return m.header
+	}
+	return nil
+}
+
+// cacheHeader keeps the header of k within the bounds.
+func (mb *mailbox) cacheHeader(k maildir.Key, h []byte) {
+	if len(h) > maxCachedHeader {
+		return
+	}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if m := mb.byKey[k]; m != nil && m.header == nil && mb.cached+len(h) <= maxHeaderCache {
+		m.header = h
+		mb.cached += len(h)
+	}
 }
 
 // mailbox is the state of one folder shared by every session: messages in
@@ -39,6 +73,42 @@ type mailbox struct {
 	tracker  *imapserver.MailboxTracker
 	lastScan time.Time
 	kicking  bool
+	stamp    dirStamp // of cur/ and new/ at the last listing
+	stampOK  bool     // stamp was older than stampSettle then
+	cached   int      // bytes of cached headers
+}
+
+// dirStamp is the modification times of a folder's cur/ and new/: every
+// delivery, flag change (a rename in cur/), move and delete changes one.
+type dirStamp [2]time.Time
+
+// stampSettle is how long a directory must be unchanged before a listing
+// is trusted to reflect it. The Store learns of foreign changes from its
+// watcher (debounce 50ms, at most maildir.Options.MaxDelay, 1s by
+// default, later); until then its listing may lag the directory, so we
+// list again rather than skip.
+const stampSettle = 2 * time.Second
+
+// fullEvery bounds how long the stamp alone may stand for a listing, in
+// case a change kept the times (a coarse clock, a restored backup).
+const fullEvery = 30 * time.Second
+
+func (mb *mailbox) dirStamp() dirStamp {
+	var st dirStamp
+	dir := filepath.Join(mb.srv.store.Root(), string(mb.folder))
+	for i, sub := range []string{"cur", "new"} {
+		if fi, err := os.Stat(filepath.Join(dir, sub)); err == nil {
+			st[i] = fi.ModTime()
+		}
+	}
+	return st
+}
+
+// unchangedLocked says whether a listing can be skipped: the directories
+// have the times they had at the last listing, that listing came after
+// they had settled, and it is recent.
+func (mb *mailbox) unchangedLocked() bool {
+	return mb.stampOK && time.Since(mb.lastScan) < fullEvery && mb.dirStamp() == mb.stamp
 }
 
 func (mb *mailbox) loaded() bool {
@@ -58,6 +128,7 @@ func (mb *mailbox) load(ctx context.Context) error {
 	if mb.isLoaded {
 		return nil
 	}
+	stamp := mb.dirStamp()
 	list, err := mb.srv.store.List(ctx, mb.folder)
 	if err != nil {
 		return err
@@ -94,6 +165,8 @@ func (mb *mailbox) load(ctx context.Context) error {
 	}
 	mb.tracker = imapserver.NewMailboxTracker(uint32(len(mb.msgs)))
 	mb.lastScan = time.Now()
+	mb.stamp = stamp
+	mb.stampOK = mb.lastScan.Sub(stamp[0]) > stampSettle && mb.lastScan.Sub(stamp[1]) > stampSettle
 	mb.isLoaded = true
 	return nil
 }
@@ -118,18 +191,22 @@ func (mb *mailbox) saveLocked() error {
 func (mb *mailbox) refresh(ctx context.Context, maxAge time.Duration) error {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
-	if time.Since(mb.lastScan) < maxAge {
+	if time.Since(mb.lastScan) < maxAge || mb.unchangedLocked() {
 		return nil
 	}
 	return mb.refreshLocked(ctx)
 }
 
+// refreshLocked lists the folder and queues the differences.
 func (mb *mailbox) refreshLocked(ctx context.Context) error {
+	stamp := mb.dirStamp()
 	list, err := mb.srv.store.List(ctx, mb.folder)
 	if err != nil {
 		return err
 	}
 	mb.lastScan = time.Now()
+	mb.stamp = stamp
+	mb.stampOK = mb.lastScan.Sub(stamp[0]) > stampSettle && mb.lastScan.Sub(stamp[1]) > stampSettle
 	now := make(map[maildir.Key]*maildir.Message, len(list))
 	for i := range list {
 		now[list[i].Key] = &list[i]
@@ -170,6 +247,7 @@ func (mb *mailbox) refreshLocked(ctx context.Context) error {
 
 // removeAtLocked drops msgs[i] and queues its EXPUNGE for every session.
 func (mb *mailbox) removeAtLocked(i int) {
+	mb.cached -= len(mb.msgs[i].header)
 	delete(mb.byKey, mb.msgs[i].key)
 	mb.msgs = append(mb.msgs[:i], mb.msgs[i+1:]...)
 	mb.tracker.QueueExpunge(uint32(i + 1))

@@ -208,7 +208,9 @@ func (mb *mailbox) removeKeyLocked(k maildir.Key) {
 // the library calls before the tagged OK.
 func (s *session) Expunge(_ *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
 	if s.readOnly {
-		return errReadOnly
+		// CLOSE after EXAMINE comes here too and must succeed; like
+		// Dovecot, EXPUNGE in a read-only mailbox is an OK that does nothing.
+		return nil
 	}
 	mb := s.mb
 	mb.mu.Lock()

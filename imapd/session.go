@@ -115,8 +115,10 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	}
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
-	if err := mb.refreshLocked(s.ctx()); err != nil {
-		return nil, storeErr(err)
+	if !mb.unchangedLocked() {
+		if err := mb.refreshLocked(s.ctx()); err != nil {
+			return nil, storeErr(err)
+		}
 	}
 	data := &imap.SelectData{
 		Flags: mailboxFlags, PermanentFlags: permanentFlags,
