@@ -202,7 +202,7 @@ func TestConcurrentWrites(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	mustCollection(t, s, "cal", KindEvents)
-	const writers, each = 8, 25
+	const writers, each = 4, 15
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each*2)
 	for w := range writers {
