@@ -2,6 +2,7 @@ package eastest
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -406,4 +407,38 @@ func TestSyncFilterType(t *testing.T) {
 	if got := serverIDs(child(coll, wbxml.AirSyncCommands), wbxml.AirSyncSoftDelete); !slices.Equal(got, []string{recent}) {
 		t.Fatalf("SoftDelete: %s", coll.XML())
 	}
+}
+
+func TestSyncRetryOfLostAddAnswer(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	c := newClient(t, ts)
+	con := srv.FolderID("alice", TypeContacts)
+	key := c.initSync(con)
+	req := syncReq(con, key, box(wbxml.AirSyncCommands,
+		box(wbxml.AirSyncAdd, el(wbxml.AirSyncClientId, "x-1"), contactData("Eve", "Lost"))))
+	// The answer is cut off on the way: the client never learns the ServerId.
+	srv.Inject(Fault{Kind: FaultTruncate, Command: "Sync", Keep: 8})
+	resp, body := c.raw(http.MethodPost, "Sync", "application/vnd.ms-sync.wbxml", mustEncode(t, req), "")
+	if resp.StatusCode != 200 || len(body) != 8 {
+		t.Fatalf("truncated answer: HTTP %d, %d bytes", resp.StatusCode, len(body))
+	}
+	// Repeating the request with the same key answers exactly as before.
+	coll := collection(t, c.do("Sync", req))
+	id := mustText(t, coll, wbxml.AirSyncResponses, wbxml.AirSyncAdd, wbxml.AirSyncServerId)
+	if ids := srv.ItemIDs("alice", con); !slices.Equal(ids, []string{id}) {
+		t.Fatalf("items %v after the retry, want just %s", ids, id)
+	}
+	next := mustText(t, coll, wbxml.AirSyncSyncKey)
+	if c2 := collection(t, c.do("Sync", req)); mustText(t, c2, wbxml.AirSyncSyncKey) != next {
+		t.Errorf("a second retry answered differently: %s", c2.XML())
+	}
+}
+
+func mustEncode(t testing.TB, n *wbxml.Node) []byte {
+	t.Helper()
+	b, err := encode(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
