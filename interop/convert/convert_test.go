@@ -242,7 +242,13 @@ func roundTrip(t *testing.T, serverID string, it eas.Item, tag string, seen map[
 				return
 			}
 			if strings.Contains(x.Subject, tag) {
-				if x.Recurrence != nil && ev.Recurrence != nil {
+				t.Logf("SOGo event %s as iCalendar:\n%s", serverID, text)
+				y := time.Now().Year()
+				if x.Recurrence != nil && ev.Recurrence != nil &&
+					strings.Contains(text, fmt.Sprintf("DTSTART;TZID=Europe/Berlin:%04d0202T090000", y)) &&
+					strings.Contains(text, fmt.Sprintf("EXDATE;TZID=Europe/Berlin:%04d0209T090000", y)) &&
+					strings.Contains(text, fmt.Sprintf("RECURRENCE-ID;TZID=Europe/Berlin:%04d0216T090000", y)) &&
+					strings.Contains(text, fmt.Sprintf("DTSTART;TZID=Europe/Berlin:%04d0217T110000", y)) {
 					seen["recurring"] = true
 				}
 				deleted, moved := 0, 0
@@ -256,7 +262,7 @@ func roundTrip(t *testing.T, serverID string, it eas.Item, tag string, seen map[
 				if deleted > 0 && moved > 0 {
 					seen["exception"] = true
 				}
-				if x.AllDayEvent && ev.AllDayEvent && strings.Contains(text, "DTSTART;VALUE=DATE:") {
+				if x.AllDayEvent && ev.AllDayEvent && strings.Contains(text, fmt.Sprintf("DTSTART;VALUE=DATE:%04d0305", y)) {
 					seen["allday"] = true
 				}
 			}
