@@ -4,6 +4,7 @@
 //
 //	imaptool serve -root DIR [-imap ADDR] [-smtp ADDR] [-user U -pass P] [-out DIR] [-control FIFO]
 //	imaptool fill -root DIR [-folder NAME] -n N [-prefix P]
+//	imaptool bench -addr HOST:PORT -root DIR [-control FIFO]
 //
 // serve runs the maildir watcher and forwards its events to the IMAP
 // server (as the engine will), logs every change made over IMAP as a JSON
@@ -42,7 +43,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: imaptool serve|fill ...")
+		fmt.Fprintln(os.Stderr, "usage: imaptool serve|fill|bench ...")
 		os.Exit(2)
 	}
 	var err error
@@ -51,6 +52,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "fill":
 		err = fill(os.Args[2:])
+	case "bench":
+		err = bench(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
