@@ -73,6 +73,13 @@ func TestThunderbirdSequence(t *testing.T) {
 			t.Errorf("LIST lacks %s: %q", want, list)
 		}
 	}
+	if got := c.ok(`LSUB "" "*"`); len(got) != 8 {
+		t.Errorf("LSUB lists %d folders, want 8: %q", len(got), got)
+	}
+	st := c.ok(`STATUS "Sent" (UIDNEXT MESSAGES UNSEEN RECENT)`)
+	if len(st) != 1 || !strings.Contains(st[0], "MESSAGES 0") || !strings.Contains(st[0], "UIDNEXT 1") {
+		t.Errorf("STATUS = %q", st)
+	}
 	sel := strings.Join(c.ok("SELECT INBOX"), "")
 	for _, want := range []string{"* 3 EXISTS", "[UIDNEXT 4]", "[UIDVALIDITY ", "[PERMANENTFLAGS (", `\*`, "[UNSEEN 1]"} {
 		if !strings.Contains(sel, want) {
