@@ -34,8 +34,10 @@ func (w *watcher) rescan(now time.Time) []Event {
 		dirty = append(dirty, f)
 	}
 	sort.Slice(dirty, func(i, j int) bool { return dirty[i] < dirty[j] })
+	if w.dirty[s.outbox] {
+		w.recheck = time.Time{} // the outbox scan sets it again if needed
+	}
 	w.dirty = map[Folder]bool{}
-	w.recheck = time.Time{}
 	scanned := map[Folder]bool{}
 	diff := func(f Folder) {
 		if st, ok := s.folders[f]; ok && !scanned[f] {

@@ -405,3 +405,19 @@ func TestWatchCopyMoveWithTwin(t *testing.T) {
 	}
 	r.sentinel()
 }
+
+// A half-written outbox file is looked at again when it settles, even if
+// other folders are rescanned in between.
+func TestWatchOutboxRecheck(t *testing.T) {
+	root := t.TempDir()
+	r := startWatch(t, root, Options{Settle: 300 * time.Millisecond}, nil)
+	os.WriteFile(filepath.Join(root, ".Outbox", "new", "o.x"), fixture(t, "plain.eml"), 0o600)
+	time.Sleep(100 * time.Millisecond)
+	os.WriteFile(filepath.Join(root, "new", "other.x"), msg("other"), 0o600)
+	if ev := r.next(); ev.Kind != Added || ev.Key != "other.x" {
+		t.Fatalf("other: %+v", ev)
+	}
+	if ev := r.next(); ev.Kind != OutboxMessage || ev.Key != "o.x" {
+		t.Fatalf("outbox: %+v", ev)
+	}
+}
