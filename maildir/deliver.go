@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"strings"
 	"time"
 )
@@ -131,9 +132,11 @@ func (s *Store) writeTmp(ctx context.Context, path string, r io.Reader) (int64, 
 		return 0, 0, fmt.Errorf("maildir: creating %s: %w", path, err)
 	}
 	defer fh.Close()
-	sniff := &headSniffer{max: 64 << 10}
+	bufs := copyBufs.Get().(*[2][]byte)
+	defer copyBufs.Put(bufs)
+	sniff := &headSniffer{buf: bufs[1][:0], max: 64 << 10}
 	w := io.MultiWriter(fh, sniff)
-	buf := make([]byte, 64<<10)
+	buf := bufs[0]
 	var size int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -163,6 +166,10 @@ func (s *Store) writeTmp(ctx context.Context, path string, r io.Reader) (int64, 
 	}
 	return size, messageIDHash(bufio.NewReader(bytes.NewReader(sniff.buf))), nil
 }
+
+// copyBufs holds the copy buffer and the header buffer of a delivery,
+// 64 KB each, reused across deliveries.
+var copyBufs = sync.Pool{New: func() any { return &[2][]byte{make([]byte, 64<<10), make([]byte, 0, 64<<10)} }}
 
 // headSniffer keeps the first max bytes written to it (the header block
 // is what we want from them).
