@@ -41,6 +41,10 @@ type ServerItemChange struct {
 	KeepPending bool
 	// Conflict, when not nil, is recorded in the same transaction.
 	Conflict *Conflict
+	// KeepLocal, on a Delete applied by ApplySync, keeps the local object
+	// (it was edited locally: an edit beats a delete) and queues it as an
+	// add instead of removing it.
+	KeepLocal bool
 }
 
 // Conflict is the losing side of a conflict, kept for the user.

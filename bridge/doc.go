@@ -1,0 +1,48 @@
+// Package bridge is easbridge's sync engine: for one account it ties the EAS
+// client (package eas), the state database (bridge/store), the converters
+// (bridge/convert) and the DAV server (package dav) together, so that the
+// account's calendars, task lists, notes and address books mirror both ways.
+//
+// # Goroutine model
+//
+// One Engine serves one account, and one goroutine — the one running
+// Engine.Run (or Engine.SyncOnce) — owns its sync state: it alone sends
+// FolderSync and Sync, takes outbox entries and commits SyncKeys. Nothing
+// else advances a key, so every store write that moves a key can insist on
+// the old one (store.ErrPrecondition catches a bug, never a race).
+//
+// Other goroutines only send the owner messages:
+//   - the DAV handler writes through Engine.DAV, a dav.Backend that commits
+//     the object and its outbox row in one transaction (bridge/store) and
+//     then calls Engine.Wake, a non-blocking send on a channel of one slot;
+//   - the Ping long poll runs in a short-lived goroutine of its own that
+//     only performs the HTTP exchange and hands its result back on a
+//     channel; a wake-up cancels it at once through its context.
+//
+// Run and SyncOnce must not run at the same time on one Engine. Status may
+// be called from anywhere: it reads the store.
+//
+// # Data flow
+//
+// Server to desktop: each Sync response is converted item by item in the
+// client's callback (bodies are released when it returns) and buffered per
+// collection; when the response is complete and the collection's status is
+// good, its changes, the answers to the entries the request carried, and
+// its new SyncKey are committed in one transaction (store.ApplySync). A
+// collection that failed (status 3, 12, ...) commits nothing, so a lost or
+// failed answer is simply asked for again with the same key and ClientIds.
+//
+// Desktop to server: outbox entries are taken (their ClientIds persisted
+// first, by store.TakeOutbox), converted and sent in the next Sync; an entry
+// that cannot be converted or that the server rejects is quarantined with
+// its reason (store.OutboxResult.Failure) and never blocks its collection.
+//
+// # Conflicts
+//
+// When the server reports a change to an item that has a waiting local
+// change, the two are merged field by field against the base version both
+// sides last agreed on (convert.Merge3); a field changed on both sides goes
+// by the policy (server-wins by default), and the losing version is kept in
+// the store's conflicts table. A server delete of an item edited locally
+// keeps the edit and adds it to the server again.
+package bridge

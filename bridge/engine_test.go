@@ -1,0 +1,427 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/easbridge/easbridge/bridge/convert"
+	"github.com/easbridge/easbridge/bridge/store"
+	"github.com/easbridge/easbridge/dav"
+	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/eas/eastest"
+)
+
+// env is an engine wired to an in-process EAS server and a real store.
+type env struct {
+	t   *testing.T
+	srv *eastest.Server
+	st  *store.Store
+	e   *Engine
+	cal string // the server's default calendar
+}
+
+func newEnv(t *testing.T, scfg eastest.Config, ecfg Config) *env {
+	t.Helper()
+	if scfg.HeartbeatUnit == 0 {
+		scfg.HeartbeatUnit = time.Millisecond
+	}
+	srv := eastest.New(scfg)
+	if err := srv.AddUser(eastest.User{Name: "alice", Password: "secret", Email: "alice@example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	c, err := eas.New(eas.Config{URL: ts.URL + "/Microsoft-Server-ActiveSync", User: "alice",
+		Credentials: eas.Basic{User: "alice", Password: "secret"}, DeviceID: "bridgetest1", DeviceType: "easbridge", Version: eas.V141})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), t.TempDir()+"/state.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ecfg.Client, ecfg.Store, ecfg.Name = c, st, "test"
+	e, err := New(ecfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, srv: srv, st: st, e: e, cal: srv.FolderID("alice", eastest.TypeCalendar)}
+}
+
+func (v *env) syncOnce() {
+	v.t.Helper()
+	if err := v.e.SyncOnce(context.Background()); err != nil {
+		v.t.Fatalf("sync: %v", err)
+	}
+}
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func (v *env) addEvent(subject, uid string) string {
+	v.t.Helper()
+	id, err := v.srv.AddItem("alice", v.cal, &eas.Event{Subject: subject, UID: uid, StartTime: t0, EndTime: t0.Add(time.Hour)})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return id
+}
+
+// objects returns the data of every object of a collection by name.
+func (v *env) objects(coll string) map[string]string {
+	v.t.Helper()
+	ctx := context.Background()
+	list, err := v.st.Objects(ctx, coll)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	var names []string
+	for _, o := range list {
+		names = append(names, o.Name)
+	}
+	objs, err := v.st.GetObjects(ctx, coll, names)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, o := range objs {
+		out[o.Name] = string(o.Data)
+	}
+	return out
+}
+
+// countContaining counts the values holding s.
+func countContaining(m map[string]string, s string) int {
+	n := 0
+	for _, v := range m {
+		if strings.Contains(v, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// serverSubjects lists the subjects of the server's calendar.
+func (v *env) serverSubjects() []string {
+	v.t.Helper()
+	var out []string
+	for _, id := range v.srv.ItemIDs("alice", v.cal) {
+		it, err := v.srv.Item("alice", v.cal, id)
+		if err != nil {
+			v.t.Fatal(err)
+		}
+		out = append(out, it.(*eas.Event).Subject)
+	}
+	return out
+}
+
+func icsEvent(uid, summary, location string) []byte {
+	return []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+		"\r\nDTSTAMP:20260301T000000Z\r\nDTSTART:20260302T090000Z\r\nDTEND:20260302T100000Z\r\nSUMMARY:" + summary +
+		"\r\nLOCATION:" + location + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+}
+
+func (v *env) put(coll, name string, data []byte) {
+	v.t.Helper()
+	_, _, err := v.e.DAV().PutObject(context.Background(), coll, name, dav.ObjectInput{Data: data, UID: strings.TrimSuffix(name, ".ics")}, dav.Conditions{})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+}
+
+func TestInitialSyncAllKinds(t *testing.T) {
+	v := newEnv(t, eastest.Config{}, Config{WindowSize: 2})
+	for i := range 5 {
+		v.addEvent(fmt.Sprintf("Event %d", i), fmt.Sprintf("uid-%d", i))
+	}
+	if _, err := v.srv.AddItem("alice", v.srv.FolderID("alice", eastest.TypeContacts), &eas.Contact{FirstName: "Zoë", LastName: "Ames"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.srv.AddItem("alice", v.srv.FolderID("alice", eastest.TypeTasks), &eas.Task{Subject: "File taxes"}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	cal := v.objects("calendar")
+	if len(cal) != 5 || countContaining(cal, "SUMMARY:Event 3") != 1 {
+		t.Fatalf("calendar after initial sync (window 2): %d objects", len(cal))
+	}
+	if _, ok := cal["uid-3.ics"]; !ok {
+		t.Errorf("objects are not named by UID: %v", keys(cal))
+	}
+	if c := v.objects("contacts"); len(c) != 1 || countContaining(c, "Zoë") != 1 {
+		t.Errorf("contacts: %v", c)
+	}
+	if c := v.objects("tasks"); len(c) != 1 || countContaining(c, "VTODO") != 1 {
+		t.Errorf("tasks: %v", c)
+	}
+	colls, err := v.st.Collections(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[store.Kind]int{}
+	for _, c := range colls {
+		kinds[c.Kind]++
+	}
+	if kinds[store.KindEvents] == 0 || kinds[store.KindJournal] == 0 || kinds[store.KindMail] == 0 {
+		t.Errorf("folder mapping: %v", kinds)
+	}
+	// A second cycle with nothing new changes nothing.
+	v.syncOnce()
+	if got := v.objects("calendar"); len(got) != 5 {
+		t.Errorf("second sync: %d objects", len(got))
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestServerChangesReachDAV(t *testing.T) {
+	v := newEnv(t, eastest.Config{EmptySyncWhenUnchanged: true}, Config{})
+	id := v.addEvent("Standup", "su-1")
+	gone := v.addEvent("Retro", "re-1")
+	v.syncOnce()
+	if err := v.srv.ChangeItem("alice", v.cal, id, &eas.Event{Subject: "Standup moved", UID: "su-1", StartTime: t0, EndTime: t0.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.srv.DeleteItem("alice", v.cal, gone); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	cal := v.objects("calendar")
+	if len(cal) != 1 || !strings.Contains(cal["su-1.ics"], "SUMMARY:Standup moved") {
+		t.Fatalf("after server change and delete: %v", cal)
+	}
+	// Applied server changes are not sent back (echo suppression).
+	c, _ := v.st.CollectionByName(context.Background(), "calendar")
+	if n, _ := v.st.PendingCount(context.Background(), c.ID); n != 0 {
+		t.Errorf("%d outbox entries after server changes", n)
+	}
+}
+
+func TestDAVWritesReachServer(t *testing.T) {
+	v := newEnv(t, eastest.Config{}, Config{})
+	v.syncOnce()
+	v.put("calendar", "new-1.ics", icsEvent("new-1", "Lunch", "Canteen"))
+	v.syncOnce()
+	if got := v.serverSubjects(); len(got) != 1 || got[0] != "Lunch" {
+		t.Fatalf("server after PUT: %v", got)
+	}
+	v.put("calendar", "new-1.ics", icsEvent("new-1", "Long lunch", "Canteen"))
+	v.syncOnce()
+	v.syncOnce()
+	if got := v.serverSubjects(); len(got) != 1 || got[0] != "Long lunch" {
+		t.Fatalf("server after second PUT: %v", got)
+	}
+	if cal := v.objects("calendar"); len(cal) != 1 {
+		t.Fatalf("local objects: %v", keys(cal))
+	}
+	if err := v.e.DAV().DeleteObject(context.Background(), "calendar", "new-1.ics", dav.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if got := v.serverSubjects(); len(got) != 0 {
+		t.Fatalf("server after DELETE: %v", got)
+	}
+}
+
+func TestConflictPolicies(t *testing.T) {
+	for _, tc := range []struct {
+		policy      convert.Policy
+		wantSummary string
+		wantWinner  string
+	}{
+		{convert.ServerWins, "Server title", "server"},
+		{convert.ClientWins, "Client title", "client"},
+	} {
+		t.Run(tc.wantWinner, func(t *testing.T) {
+			v := newEnv(t, eastest.Config{}, Config{Policy: tc.policy})
+			id := v.addEvent("Planning", "pl-1")
+			v.syncOnce()
+			// Both sides change the title; only the desktop changes the
+			// location, which must survive either way.
+			v.put("calendar", "pl-1.ics", icsEvent("pl-1", "Client title", "Room 7"))
+			if err := v.srv.ChangeItem("alice", v.cal, id, &eas.Event{Subject: "Server title", UID: "pl-1", StartTime: t0, EndTime: t0.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			v.syncOnce()
+			v.syncOnce()
+			cal := v.objects("calendar")
+			if len(cal) != 1 || !strings.Contains(cal["pl-1.ics"], "SUMMARY:"+tc.wantSummary) || !strings.Contains(cal["pl-1.ics"], "Room 7") {
+				t.Fatalf("local after conflict: %v", cal)
+			}
+			if got := v.serverSubjects(); len(got) != 1 || got[0] != tc.wantSummary {
+				t.Errorf("server after conflict: %v", got)
+			}
+			it, _ := v.srv.Item("alice", v.cal, id)
+			if loc := it.(*eas.Event).Location; loc == nil || loc.DisplayName != "Room 7" {
+				t.Errorf("the desktop's location did not reach the server: %+v", loc)
+			}
+			conflicts, err := v.st.Conflicts(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(conflicts) != 1 || conflicts[0].Winner != tc.wantWinner || !strings.Contains(conflicts[0].Reason, "Subject") {
+				t.Fatalf("conflicts: %+v", conflicts)
+			}
+			loser := "Client title"
+			if tc.wantWinner == "client" {
+				loser = "Server title"
+			}
+			if !bytes.Contains(conflicts[0].LoserData, []byte(loser)) {
+				t.Errorf("loser data lacks %q: %s", loser, conflicts[0].LoserData)
+			}
+		})
+	}
+}
+
+func TestEditBeatsDelete(t *testing.T) {
+	v := newEnv(t, eastest.Config{}, Config{})
+	id := v.addEvent("Review", "rv-1")
+	v.syncOnce()
+	v.put("calendar", "rv-1.ics", icsEvent("rv-1", "Review (edited)", "Here"))
+	if err := v.srv.DeleteItem("alice", v.cal, id); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	v.syncOnce()
+	if cal := v.objects("calendar"); len(cal) != 1 || countContaining(cal, "Review (edited)") != 1 {
+		t.Fatalf("local after edit vs delete: %v", cal)
+	}
+	if got := v.serverSubjects(); len(got) != 1 || got[0] != "Review (edited)" {
+		t.Fatalf("server after edit vs delete: %v", got)
+	}
+}
+
+func TestInvalidSyncKeyResyncsWithoutDuplicates(t *testing.T) {
+	v := newEnv(t, eastest.Config{}, Config{})
+	for i := range 3 {
+		v.addEvent(fmt.Sprintf("E%d", i), fmt.Sprintf("e-%d", i))
+	}
+	v.syncOnce()
+	v.put("calendar", "loc-1.ics", icsEvent("loc-1", "Local", "X"))
+	v.srv.Inject(eastest.Fault{Kind: eastest.FaultSyncStatus3, Command: "Sync"})
+	v.syncOnce()
+	v.syncOnce()
+	if cal := v.objects("calendar"); len(cal) != 4 {
+		t.Fatalf("after status 3: %d objects: %v", len(cal), keys(cal))
+	}
+	if got := v.serverSubjects(); len(got) != 4 {
+		t.Fatalf("server after status 3: %v", got)
+	}
+}
+
+func TestFaultsConverge(t *testing.T) {
+	v := newEnv(t, eastest.Config{}, Config{WindowSize: 3})
+	for i := range 7 {
+		v.addEvent(fmt.Sprintf("S%d", i), fmt.Sprintf("s-%d", i))
+	}
+	v.syncOnce()
+	for i := range 4 {
+		v.put("calendar", fmt.Sprintf("l-%d.ics", i), icsEvent(fmt.Sprintf("l-%d", i), fmt.Sprintf("L%d", i), "X"))
+		v.addEvent(fmt.Sprintf("T%d", i), fmt.Sprintf("t-%d", i))
+	}
+	for _, f := range []eastest.Fault{
+		{Kind: eastest.FaultTruncate, Command: "Sync"},
+		{Kind: eastest.FaultDrop, Command: "Sync"},
+		{Kind: eastest.FaultHTTP, Command: "Sync", Status: 503},
+		{Kind: eastest.FaultTruncate, Command: "Sync", Keep: 20},
+	} {
+		v.srv.Inject(f)
+	}
+	ok := false
+	for range 20 {
+		if err := v.e.SyncOnce(context.Background()); err == nil {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		t.Fatal("no successful sync after the faults")
+	}
+	v.syncOnce()
+	cal := v.objects("calendar")
+	server := v.serverSubjects()
+	if len(cal) != 15 || len(server) != 15 {
+		t.Fatalf("local %d, server %d items, want 15 each: %v", len(cal), len(server), server)
+	}
+	seen := map[string]bool{}
+	for _, s := range server {
+		if seen[s] {
+			t.Errorf("duplicate on the server: %s", s)
+		}
+		seen[s] = true
+	}
+}
+
+func TestPoisonedItemDoesNotBlock(t *testing.T) {
+	v := newEnv(t, eastest.Config{}, Config{})
+	v.syncOnce()
+	// An RRULE EAS cannot hold: the converter refuses it.
+	bad := strings.Replace(string(icsEvent("bad-1", "Hourly", "X")), "END:VEVENT", "RRULE:FREQ=HOURLY;BYHOUR=9\r\nEND:VEVENT", 1)
+	v.put("calendar", "bad-1.ics", []byte(bad))
+	v.put("calendar", "good-1.ics", icsEvent("good-1", "Good", "X"))
+	v.syncOnce()
+	if got := v.serverSubjects(); len(got) != 1 || got[0] != "Good" {
+		t.Fatalf("server: %v", got)
+	}
+	s, err := ReadStatus(context.Background(), "test", v.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Quarantined) != 1 || s.Quarantined[0].Item != "bad-1.ics" || s.Quarantined[0].Reason == "" {
+		t.Fatalf("quarantined: %+v", s.Quarantined)
+	}
+}
+
+func TestPingWakesOnBothSides(t *testing.T) {
+	// One heartbeat "second" is 50ms: a 60-unit Ping lasts 3s unless
+	// something interrupts it.
+	v := newEnv(t, eastest.Config{HeartbeatUnit: 50 * time.Millisecond, MinHeartbeat: 1}, Config{Heartbeat: 60 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- v.e.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitFor(t, "initial sync", func() bool {
+		c, err := v.st.CollectionByName(context.Background(), "calendar")
+		return err == nil && c.SyncKey != "0"
+	})
+	v.addEvent("Pushed", "push-1")
+	waitFor(t, "server change pushed to DAV", func() bool { return countContaining(v.objects("calendar"), "Pushed") == 1 })
+	v.put("calendar", "woke-1.ics", icsEvent("woke-1", "Woke", "X"))
+	waitFor(t, "DAV write sent to the server", func() bool {
+		for _, s := range v.serverSubjects() {
+			if s == "Woke" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// waitFor polls cond for up to 20 seconds (a bound for a loaded machine,
+// not a timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
