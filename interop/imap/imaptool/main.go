@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -147,37 +148,10 @@ func serve(args []string) error {
 		json.NewEncoder(changes).Encode(map[string]any{"source": source, "kind": ev.Kind.String(),
 			"folder": ev.Folder.String(), "from": ev.From.String(), "key": ev.Key, "flags": ev.Flags.String()})
 	}
-	isrv, err := imapd.New(st, imapd.Config{Listen: sf.imapAddr, User: sf.user, Password: sf.pass, Logger: log,
-		Changed: func(ev maildir.Event) { logChange("imap", ev) }})
+	isrv, ssrv, err := startServers(sf, st, log, logChange)
 	if err != nil {
 		return err
 	}
-	sender, err := newSender(filepath.Join(sf.out, "sent"), log)
-	if err != nil {
-		return err
-	}
-	spool := smtpd.SpoolFunc(func(ctx context.Context, _ string, to []string, msg io.Reader) error {
-		r, err := smtpd.AddBcc(msg, to)
-		if err != nil {
-			return err
-		}
-		_, err = st.Deliver(ctx, st.Outbox(), "", r, 0)
-		return err
-	})
-	ssrv, err := smtpd.New(smtpd.Config{Listen: sf.smtpAddr, User: sf.user, Password: sf.pass, Logger: log}, sender, spool)
-	if err != nil {
-		return err
-	}
-	iln, err := isrv.Listen()
-	if err != nil {
-		return err
-	}
-	sln, err := ssrv.Listen()
-	if err != nil {
-		return err
-	}
-	go isrv.Serve(iln)
-	go ssrv.Serve(sln)
 	defer isrv.Close()
 	defer ssrv.Close()
 
@@ -196,9 +170,46 @@ func serve(args []string) error {
 	if sf.control != "" {
 		go control(ctx, sf.control, st, isrv, log)
 	}
-	fmt.Println("ready", iln.Addr(), sln.Addr())
 	<-ctx.Done()
 	return nil
+}
+
+// startServers starts imapd and smtpd over st: the Sender records or sends
+// by EAS, the Spool delivers to the outbox with the envelope's Bcc.
+func startServers(sf serveFlags, st *maildir.Store, log *slog.Logger, logChange func(string, maildir.Event)) (*imapd.Server, *smtpd.Server, error) {
+	isrv, err := imapd.New(st, imapd.Config{Listen: sf.imapAddr, User: sf.user, Password: sf.pass, Logger: log,
+		Changed: func(ev maildir.Event) { logChange("imap", ev) }})
+	if err != nil {
+		return nil, nil, err
+	}
+	sender, err := newSender(filepath.Join(sf.out, "sent"), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	spool := smtpd.SpoolFunc(func(ctx context.Context, _ string, to []string, msg io.Reader) error {
+		r, err := smtpd.AddBcc(msg, to)
+		if err != nil {
+			return err
+		}
+		_, err = st.Deliver(ctx, st.Outbox(), "", r, 0)
+		return err
+	})
+	ssrv, err := smtpd.New(smtpd.Config{Listen: sf.smtpAddr, User: sf.user, Password: sf.pass, Logger: log}, sender, spool)
+	if err != nil {
+		return nil, nil, err
+	}
+	iln, err := isrv.Listen()
+	if err != nil {
+		return nil, nil, err
+	}
+	sln, err := ssrv.Listen()
+	if err != nil {
+		return nil, nil, err
+	}
+	go isrv.Serve(iln)
+	go ssrv.Serve(sln)
+	fmt.Println("ready", iln.Addr(), sln.Addr())
+	return isrv, ssrv, nil
 }
 
 // control reads "deliver FOLDER SUBJECT" lines from a FIFO.
@@ -276,8 +287,10 @@ func newSender(dir string, log *slog.Logger) (smtpd.Sender, error) {
 		var rnd [8]byte
 		rand.Read(rnd[:])
 		if err := c.SendMail(ctx, &eas.Message{MIME: data, ClientID: hex.EncodeToString(rnd[:]), SaveInSentItems: true}); err != nil {
-			if errors.Is(err, eas.ErrUnavailable) || errors.Is(err, eas.ErrThrottled) {
-				return err
+			var ne net.Error
+			if errors.Is(err, eas.ErrUnavailable) || errors.Is(err, eas.ErrThrottled) ||
+				errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) {
+				return err // temporary: spooled to the outbox
 			}
 			return smtpd.Permanent(err)
 		}
