@@ -20,7 +20,9 @@ const (
 	Added
 	// Removed: message Key left Folder (deleted, or moved out of the mirror).
 	Removed
-	// FlagsChanged: message Key in Folder now has Flags (was OldFlags).
+	// FlagsChanged: message Key in Folder now has Flags (was OldFlags), or
+	// only its Keywords changed (then Flags == OldFlags). A T (Trashed)
+	// flag is how mutt with maildir_trash set deletes.
 	FlagsChanged
 	// Moved: message OldKey in From is now Key in Folder. Key == OldKey
 	// when the file was renamed; they differ when a client copied and then
