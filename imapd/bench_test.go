@@ -55,3 +55,21 @@ func BenchmarkFetchHeaders1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppend50k: APPEND into a 50,000-message folder, which rewrites
+// its uid list (temp file, fsync, rename) to record the new UID.
+func BenchmarkAppend50k(b *testing.B) {
+	root := filepath.Join(b.TempDir(), "Mail")
+	fillFast(b, filepath.Join(root, ".Big"), 50000)
+	os.WriteFile(filepath.Join(root, ".Big", "maildirfolder"), nil, 0o600)
+	fx := newFixture(b, root)
+	c := fx.login()
+	c.ok("STATUS Big (MESSAGES)")
+	msg := testMessage(1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, st := c.cmd("APPEND Big {%d+}\r\n%s", len(msg), msg); !strings.HasPrefix(st, "OK") {
+			b.Fatal(st)
+		}
+	}
+}
