@@ -197,7 +197,7 @@ func TestWatchOutbox(t *testing.T) {
 	os.WriteFile(filepath.Join(ob, "cur", "old.x:2,S"), fixture(t, "plain.eml"), 0o600)
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(filepath.Join(ob, "cur", "old.x:2,S"), old, old)
-	r := startWatch(t, root, Options{Settle: 200 * time.Millisecond}, nil)
+	r := startWatch(t, root, Options{Settle: time.Second}, nil)
 	if ev := r.next(); ev.Kind != OutboxMessage || ev.Key != "old.x" {
 		t.Fatalf("waiting outbox message: %+v", ev)
 	}
@@ -410,7 +410,7 @@ func TestWatchCopyMoveWithTwin(t *testing.T) {
 // other folders are rescanned in between.
 func TestWatchOutboxRecheck(t *testing.T) {
 	root := t.TempDir()
-	r := startWatch(t, root, Options{Settle: 300 * time.Millisecond}, nil)
+	r := startWatch(t, root, Options{Settle: 2 * time.Second}, nil)
 	os.WriteFile(filepath.Join(root, ".Outbox", "new", "o.x"), fixture(t, "plain.eml"), 0o600)
 	time.Sleep(100 * time.Millisecond)
 	os.WriteFile(filepath.Join(root, "new", "other.x"), msg("other"), 0o600)
