@@ -30,6 +30,8 @@ type fakeIDP struct {
 	refresh   map[string]bool // redeemable refresh tokens
 	access    map[string]bool // valid access tokens
 	revokeOld bool
+	// refuseAccess makes every access token invalid at the EAS server.
+	refuseAccess bool
 
 	// Next answers, consumed in order.
 	refreshErrs   []errorResponse // next refresh_token grants fail so
@@ -234,7 +236,7 @@ func (f *fakeIDP) devicecode(w http.ResponseWriter, r *http.Request) {
 func (f *fakeIDP) accessValid(at string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.access[at]
+	return f.access[at] && !f.refuseAccess
 }
 
 func (f *fakeIDP) revokeAccess(at string) {

@@ -158,7 +158,7 @@ func TestDeviceLogin(t *testing.T) {
 				}
 			}
 			if tt.code == "" {
-				if err != nil || !f.accessValid(tok.AccessToken) || tok.Expiry != s.now.Add(3599*time.Second) {
+				if err != nil || !f.accessValid(tok.AccessToken) || !tok.Expiry.Equal(s.now.Add(3599*time.Second)) {
 					t.Fatalf("tok %v err %v", tok, err)
 				}
 				return

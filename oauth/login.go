@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"time"
 )
 
 // Flow chooses how Login obtains the first tokens.
@@ -26,6 +27,10 @@ const (
 type LoginOptions struct {
 	Flow    Flow
 	Browser BrowserOptions
+
+	// Tests replace the device flow's waiting and clock.
+	sleep func(context.Context, time.Duration) error
+	now   func() time.Time
 }
 
 // Login signs account in with the chosen flow and saves the tokens in
@@ -51,7 +56,11 @@ func Login(ctx context.Context, cfg Config, store TokenStore, account string, op
 	if flow == FlowBrowser {
 		t, err = BrowserLogin(ctx, cfg, opt.Browser, out)
 	} else {
-		t, err = DeviceLogin(ctx, cfg, out)
+		sleep, now := opt.sleep, opt.now
+		if sleep == nil {
+			sleep, now = sleepCtx, time.Now
+		}
+		t, err = deviceLogin(ctx, cfg, out, sleep, now)
 	}
 	if err != nil {
 		if e, ok := err.(*Error); ok {
