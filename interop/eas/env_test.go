@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/smtp"
@@ -151,9 +152,26 @@ func (a *account) open(f eas.Folder) *collection {
 }
 
 // sync sends one Sync for the collection, applying the server's changes
-// (an Add is an upsert: a server may resend items it already sent).
+// (an Add is an upsert: a server may resend items it already sent). A
+// SyncKey the server rejects (status 3) is handled as a sync engine
+// would: sync the folder again from key 0, reconciling by ServerId, and
+// send the same commands (same ClientIds) once more.
 func (col *collection) sync(sc eas.SyncCollection) *eas.CollectionResult {
 	col.a.t.Helper()
+	cr, err := col.syncOnce(sc)
+	if errors.Is(err, eas.ErrInvalidSyncKey) && col.key != "0" {
+		col.a.t.Logf("Sync %s: key %s rejected, syncing again from 0", col.id, col.key)
+		col.key = "0"
+		col.pull()
+		cr, err = col.syncOnce(sc)
+	}
+	if err != nil {
+		col.a.t.Fatalf("Sync %s (key %s): %v", col.id, col.key, err)
+	}
+	return cr
+}
+
+func (col *collection) syncOnce(sc eas.SyncCollection) (*eas.CollectionResult, error) {
 	sc.CollectionID, sc.SyncKey, sc.Class = col.id, col.key, col.class
 	if sc.WindowSize == 0 {
 		sc.WindowSize = 100
@@ -174,14 +192,14 @@ func (col *collection) sync(sc eas.SyncCollection) *eas.CollectionResult {
 		return nil
 	})
 	if err != nil {
-		col.a.t.Fatalf("Sync %s (key %s): %v", col.id, col.key, err)
+		return nil, err
 	}
 	cr := res.Collection(col.id)
 	if cr == nil {
-		col.a.t.Fatalf("Sync %s: no result for the collection", col.id)
+		return nil, fmt.Errorf("no result for the collection")
 	}
 	col.key = cr.SyncKey
-	return cr
+	return cr, nil
 }
 
 // pull fetches the server's changes until there are none left.
