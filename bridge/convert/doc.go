@@ -64,8 +64,8 @@
 // go-vcard neither escapes nor splits ';' inside N, ADR and ORG
 // components, and unescapes "\," everywhere, so a ';' in a name or a ','
 // in a category does not survive. EAS numbered slots (Email2 without
-// Email1) close up in vCard. A task whose zone is not Options.Local keeps
-// its instants but its local (StartDate, DueDate) forms follow
-// Options.Local. Non-Gregorian recurrences (CalendarType, IsLeapMonth)
+// Email1) close up in vCard. A task time outside Options.Local is written
+// in the first IANA zone with its offset at that instant (Asia/Kolkata
+// for +05:30), not necessarily the zone the user picked. Non-Gregorian recurrences (CalendarType, IsLeapMonth)
 // and task OrdinalDate are not carried.
 package convert

@@ -46,7 +46,24 @@ func TestGoldenICS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".out.ics", encodeICal(t, out))
+			text := encodeICal(t, out)
+			golden(t, name+".out.ics", text)
+			// iCal -> EAS -> iCal -> EAS: the second EAS item is the first.
+			var again eas.Item
+			switch item.(type) {
+			case *eas.Task:
+				again, err = ICalToTask(decodeICal(t, text), opts)
+			case *eas.Note:
+				again, err = ICalToNote(decodeICal(t, text), opts)
+			default:
+				again, err = ICalToEvent(decodeICal(t, text), opts)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d, _ := Diff(item, again); len(d) > 0 {
+				t.Errorf("fields %v changed on the second pass:\n--- got\n%s\n--- want\n%s", d, dump(again), dump(item))
+			}
 		})
 	}
 }
@@ -75,7 +92,15 @@ func TestGoldenVCF(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden(t, name+".out"+v[:1]+".vcf", encodeVCard(t, card))
+				text := encodeVCard(t, card)
+				golden(t, name+".out"+v[:1]+".vcf", text)
+				again, err := VCardToContact(decodeVCard(t, text), Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d, _ := Diff(c, again); len(d) > 0 {
+					t.Errorf("vCard %s: fields %v changed on the second pass", v, d)
+				}
 			}
 		})
 	}

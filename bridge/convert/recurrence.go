@@ -104,7 +104,7 @@ func rruleOf(r *eas.Recurrence, start time.Time, allDay bool, fdowTag wbxml.Tag)
 	default:
 		return "", fmt.Errorf("convert: recurrence type %d: %w", r.Type, ErrUnsupported)
 	}
-	if r.Interval > 1 {
+	if r.Interval >= 1 { // 0 means 1; an explicit 1 stays explicit
 		fmt.Fprintf(&b, ";INTERVAL=%d", r.Interval)
 	}
 	switch {

@@ -120,8 +120,24 @@ func writeTaskTime(p ical.Props, zs *zoneSet, name string, local, utc time.Time,
 	case local.IsZero() || wallEqual(utc.In(opts.local()), local):
 		zs.setTime(p, name, utc, opts.local())
 	default:
-		zs.setTime(p, name, utc, time.UTC)
+		zs.setTime(p, name, utc, zoneWithOffset(utc, local.Sub(utc)))
 	}
+}
+
+// zoneWithOffset finds a zone whose offset at the instant t is off, so
+// that a task's local and UTC forms both survive (the user set the task
+// in another zone than Options.Local); UTC when none has it.
+func zoneWithOffset(t time.Time, off time.Duration) *time.Location {
+	for _, name := range candidates() {
+		loc, err := loadLocation(name)
+		if err != nil {
+			continue
+		}
+		if _, o := t.In(loc).Zone(); time.Duration(o)*time.Second == off {
+			return loc
+		}
+	}
+	return time.UTC
 }
 
 func wallEqual(a, b time.Time) bool {
