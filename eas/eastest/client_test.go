@@ -228,3 +228,31 @@ func TestClientFollows451(t *testing.T) {
 		t.Errorf("client URL %q, want %q", c.URL(), moved)
 	}
 }
+
+func TestClientTypedErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault eastest.Fault
+		want  error
+	}{
+		{"503", eastest.Fault{Kind: eastest.FaultHTTP, Status: 503, RetryAfter: time.Hour}, eas.ErrUnavailable},
+		{"status 111", eastest.Fault{Kind: eastest.FaultStatus, Status: 111, Command: "FolderSync"}, eas.ErrUnavailable},
+		{"FolderSync status 9", eastest.Fault{Kind: eastest.FaultStatus, Status: 9, Command: "FolderSync"}, eas.ErrInvalidSyncKey},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, c := newPair(t, eastest.Config{}, eas.V141)
+			srv.Inject(tc.fault)
+			_, err := c.FolderSync(context.Background(), "0")
+			if !errors.Is(err, tc.want) {
+				t.Errorf("error %v, want %v", err, tc.want)
+			}
+		})
+	}
+	srv, c := newPair(t, eastest.Config{}, eas.V141)
+	if err := srv.RequestWipe("alice", "eastestclient1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FolderSync(context.Background(), "0"); !errors.Is(err, eas.ErrRemoteWipe) {
+		t.Errorf("remote wipe: %v", err)
+	}
+}

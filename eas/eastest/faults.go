@@ -28,6 +28,11 @@ const (
 	// FaultSyncStatus3 answers every collection of a Sync with status 3
 	// (invalid SyncKey) and SyncKey 0, without applying anything.
 	FaultSyncStatus3
+	// FaultStatus answers with the command's root element holding only
+	// Status = Fault.Status, such as the common statuses of MS-ASCMD
+	// 2.2.2 (110 server error, 111 retry later, 142 not provisioned,
+	// 177 too many devices); commands without a root Status get HTTP 500.
+	FaultStatus
 )
 
 // Fault is one injected fault. It applies to the next Count requests
@@ -36,7 +41,7 @@ type Fault struct {
 	Kind       FaultKind
 	Command    string
 	Count      int
-	Status     int           // FaultHTTP
+	Status     int           // FaultHTTP (HTTP status), FaultStatus (EAS status)
 	RetryAfter time.Duration // FaultHTTP: Retry-After in whole seconds
 	Header     http.Header   // FaultHTTP: extra headers (e.g. X-MS-Location for 451)
 	Delay      time.Duration // FaultDelay

@@ -87,6 +87,18 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("a delayed request did not time out: %v", err)
 		}
 	})
+	t.Run("command status", func(t *testing.T) {
+		srv, ts := newTestServer(t, Config{})
+		srv.Inject(Fault{Kind: FaultStatus, Status: 111, Command: "FolderSync"})
+		_, b, err := post(ts.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := wbxml.Parse(bytes.NewReader(b))
+		if err != nil || text(n, wbxml.FolderHierarchyStatus) != "111" {
+			t.Fatalf("status fault: %v %v", n, err)
+		}
+	})
 	t.Run("sync status 3", func(t *testing.T) {
 		srv, ts := newTestServer(t, Config{})
 		c := newClient(t, ts)

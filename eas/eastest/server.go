@@ -309,6 +309,14 @@ func (s *Server) prepare(req *request) (int, string) {
 
 // dispatch runs the command handler and writes its answer.
 func (s *Server) dispatch(req *request) {
+	if f := req.fault; f != nil && f.Kind == FaultStatus {
+		if _, ok := statusRoots[req.cmd]; !ok {
+			http.Error(req.w, "injected fault", http.StatusInternalServerError)
+			return
+		}
+		s.writeStatusOnly(req, f.Status)
+		return
+	}
 	if req.cmd != "Provision" {
 		if st := s.checkPolicy(req); st != 0 {
 			if st == statusRetryWith {
