@@ -12,6 +12,7 @@ import (
 	"github.com/easbridge/easbridge/bridge/store"
 	"github.com/easbridge/easbridge/dav"
 	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/maildir"
 )
 
 // Defaults of Config.
@@ -38,6 +39,10 @@ type Config struct {
 	Store  *store.Store
 	// Policy decides fields changed on both sides (server-wins default).
 	Policy convert.Policy
+	// Maildir is the account's mail mirror; nil leaves mail folders out.
+	Maildir *maildir.Store
+	// MailFilter limits how far back mail is synced (0 = everything).
+	MailFilter eas.FilterType
 	// CalendarFilter limits how far back calendars are synced (MS-ASCMD
 	// 2.2.3.73; 0 = everything).
 	CalendarFilter eas.FilterType
@@ -71,6 +76,8 @@ type Engine struct {
 	maxPingFolders int
 	needFolderSync bool
 	noPing         bool
+	mailOut        map[int64][]mailChange
+	events         chan maildir.Event
 
 	mu     sync.Mutex // guards stats
 	status runStatus
@@ -103,6 +110,7 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{
 		cfg: cfg, st: cfg.Store, c: cfg.Client, log: log.With("account", cfg.Name),
 		wake: make(chan struct{}, 1), heartbeat: cfg.Heartbeat, needFolderSync: true,
+		mailOut: map[int64][]mailChange{},
 	}, nil
 }
 
@@ -125,6 +133,12 @@ func (e *Engine) DAV() dav.Backend { return &wakingBackend{Backend: e.st.DAV(), 
 func (e *Engine) SyncOnce(ctx context.Context) error {
 	e.needFolderSync = true
 	err := e.cycle(ctx)
+	if err == nil {
+		// Flag changes made while no watcher ran, then send them.
+		if err = e.reconcileFlags(ctx); err == nil {
+			err = e.syncAll(ctx)
+		}
+	}
 	e.recordError(err)
 	return err
 }

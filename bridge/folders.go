@@ -71,6 +71,7 @@ var defaultNames = map[eas.FolderType]string{
 	eas.FolderTasks:    "tasks",
 	eas.FolderNotes:    "notes",
 	eas.FolderContacts: "contacts",
+	eas.FolderInbox:    inboxName,
 }
 
 // collectionName picks the collection name of a server folder: the default

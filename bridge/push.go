@@ -9,6 +9,7 @@ import (
 
 	"github.com/easbridge/easbridge/bridge/store"
 	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/maildir"
 )
 
 // Backoff bounds after failures.
@@ -24,9 +25,24 @@ const (
 // throttling). It returns nil when ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
 	e.needFolderSync = true
+	if e.cfg.Maildir != nil {
+		e.events = make(chan maildir.Event, 256)
+		go func() {
+			if err := e.cfg.Maildir.Watch(ctx, e.events); err != nil {
+				e.log.Error("maildir watcher stopped", "err", err)
+			}
+		}()
+	}
 	failures := 0
+	reconciled := false
 	for {
 		err := e.cycle(ctx)
+		if err == nil && !reconciled {
+			if err = e.reconcileFlags(ctx); err == nil {
+				reconciled = true
+				err = e.syncAll(ctx)
+			}
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -99,6 +115,8 @@ func (e *Engine) waitForChanges(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-e.wake:
+		case ev := <-e.events:
+			e.mailEvents(ctx, ev)
 		case <-t.C:
 		}
 		return nil
@@ -118,8 +136,30 @@ func (e *Engine) waitForChanges(ctx context.Context) error {
 		cancel()
 		<-done
 		return nil
+	case ev := <-e.events:
+		cancel()
+		<-done
+		e.mailEvents(ctx, ev)
+		return nil
 	case r := <-done:
 		return e.pingAnswered(r)
+	}
+}
+
+// mailEvents handles ev and every Maildir event already waiting. A failure
+// is logged: what it concerned is found again by the next reconcile or
+// reported again (the outbox).
+func (e *Engine) mailEvents(ctx context.Context, ev maildir.Event) {
+	for {
+		if err := e.handleMailEvent(ctx, ev); err != nil {
+			e.log.Warn("maildir change not carried to the server", "kind", ev.Kind.String(), "err", err)
+			e.recordError(err)
+		}
+		select {
+		case ev = <-e.events:
+		default:
+			return
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ type collSync struct {
 	results []store.OutboxResult     // entries settled before sending (quarantined)
 	changes []store.ServerItemChange // the server's changes, converted
 	skipped []store.Conflict         // server items that could not be taken
+	mailSent []mailChange            // Maildir changes the request carries
 }
 
 // syncable lists the collections the engine syncs with Sync: every DAV
@@ -30,7 +31,7 @@ func (e *Engine) syncable(ctx context.Context) ([]store.Collection, error) {
 	}
 	var out []store.Collection
 	for _, c := range all {
-		if c.ServerID != "" && c.Kind != store.KindMail {
+		if c.ServerID != "" && (c.Kind != store.KindMail || e.cfg.Maildir != nil) {
 			out = append(out, c)
 		}
 	}
@@ -77,12 +78,22 @@ func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets
 	for _, c := range colls {
 		st := &collSync{c: c}
 		sc := eas.SyncCollection{CollectionID: c.ServerID, SyncKey: c.SyncKey, Class: classOf(c.Kind)}
+		if c.Kind == store.KindMail && c.SyncKey == "0" {
+			if err := e.ensureMailFolder(ctx, c); err != nil {
+				return false, err
+			}
+		}
 		if c.SyncKey != "0" {
 			sc.GetChanges = true
 			sc.WindowSize = e.cfg.WindowSize
-			sc.Options = e.syncOptions(c.Kind)
-			if err := e.addOutbox(ctx, st, &sc); err != nil {
-				return false, err
+			if c.Kind == store.KindMail {
+				sc.Options = e.mailOptions()
+				e.addMailOutbox(st, &sc)
+			} else {
+				sc.Options = e.syncOptions(c.Kind)
+				if err := e.addOutbox(ctx, st, &sc); err != nil {
+					return false, err
+				}
 			}
 		}
 		states[c.ServerID] = st
@@ -92,6 +103,9 @@ func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets
 		st := states[ch.CollectionID]
 		if st == nil {
 			return nil
+		}
+		if st.c.Kind == store.KindMail {
+			return e.fromServerMail(ctx, st, ch)
 		}
 		return e.fromServer(ctx, st, ch)
 	})
@@ -172,6 +186,9 @@ func (e *Engine) finish(ctx context.Context, st *collSync, cr *eas.CollectionRes
 		return e.collectionFailed(ctx, c, cr, resets)
 	}
 	results := append(st.results, e.answers(st, cr)...)
+	if len(st.mailSent) > 0 {
+		st.changes = append(e.mailAnswers(st), st.changes...)
+	}
 	newKey := cr.SyncKey
 	if newKey == "" {
 		newKey = c.SyncKey
@@ -191,10 +208,11 @@ func (e *Engine) finish(ctx context.Context, st *collSync, cr *eas.CollectionRes
 	if err != nil {
 		return false, err
 	}
+	e.dropSentMail(st)
 	_ = e.st.SetMeta(ctx, metaSyncedAt+c.Name, time.Now().UTC().Format(time.RFC3339))
 	_ = e.st.SetMeta(ctx, metaCollError+c.Name, "")
 	advanced := newKey != c.SyncKey
-	return cr.MoreAvailable || (advanced && (c.SyncKey == "0" || len(st.sent) > 0 || len(results) > 0)), nil
+	return cr.MoreAvailable || (advanced && (c.SyncKey == "0" || len(st.sent) > 0 || len(st.mailSent) > 0 || len(results) > 0)), nil
 }
 
 // metaCollError + collection name holds the collection's last error.

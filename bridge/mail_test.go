@@ -1,0 +1,149 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/eas/eastest"
+	"github.com/easbridge/easbridge/maildir"
+)
+
+// newMailEnv is newEnv with a real Maildir.
+func newMailEnv(t *testing.T) (*env, *maildir.Store) {
+	t.Helper()
+	md, err := maildir.Open(context.Background(), t.TempDir(), maildir.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newEnv(t, eastest.Config{}, Config{Maildir: md, WindowSize: 3}), md
+}
+
+func mailMsg(i int) []byte {
+	return fmt.Appendf(nil, "From: Zoë <z@example.net>\r\nTo: alice@example.test\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_%d?=\r\n"+
+		"Message-ID: <m%d@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n\r\nHällo %d\r\n--b\r\nContent-Type: application/octet-stream\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\nAAECAwQFBgc=\r\n--b--\r\n", i, i, i)
+}
+
+func TestMailMirroredByteForByte(t *testing.T) {
+	v, md := newMailEnv(t)
+	inbox := v.srv.FolderID("alice", eastest.TypeInbox)
+	var ids []string
+	for i := range 7 {
+		id, err := v.srv.DeliverMail("alice", mailMsg(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	v.syncOnce()
+	v.syncOnce()
+	list, err := md.List(context.Background(), maildir.Inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 7 {
+		t.Fatalf("%d messages in the Maildir, want 7", len(list))
+	}
+	for _, m := range list {
+		got, err := os.ReadFile(m.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := v.srv.MIME("alice", inbox, m.ID); !bytes.Equal(got, want) {
+			t.Errorf("message %s differs from the server's MIME", m.ID)
+		}
+	}
+	// Server side: a read mark and a delete.
+	if err := v.srv.ChangeItem("alice", inbox, ids[0], &eas.Email{Subject: "x", Read: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.srv.DeleteItem("alice", inbox, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	list, _ = md.List(context.Background(), maildir.Inbox)
+	flags := map[string]maildir.Flags{}
+	for _, m := range list {
+		flags[m.ID] = m.Flags
+	}
+	if _, ok := flags[ids[1]]; ok || len(list) != 6 {
+		t.Errorf("server delete not applied: %d messages", len(list))
+	}
+	if flags[ids[0]]&maildir.Seen == 0 {
+		t.Errorf("server read mark not applied: %v", flags[ids[0]])
+	}
+}
+
+func TestMailLocalChangesReachServer(t *testing.T) {
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	inbox := v.srv.FolderID("alice", eastest.TypeInbox)
+	for i := range 3 {
+		if _, err := v.srv.DeliverMail("alice", mailMsg(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.syncOnce()
+	list, _ := md.List(ctx, maildir.Inbox)
+	if len(list) != 3 {
+		t.Fatalf("%d messages", len(list))
+	}
+	// A flag change made while the bridge was stopped is found by the
+	// reconcile of the next start (a fresh Maildir view).
+	user := md.AsUser()
+	if err := user.SetFlags(ctx, maildir.Inbox, list[0].Key, maildir.Seen|maildir.Flagged); err != nil {
+		t.Fatal(err)
+	}
+	md, err := maildir.Open(ctx, md.Root(), maildir.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.e.cfg.Maildir = md
+	user = md.AsUser()
+	v.syncOnce()
+	it, err := v.srv.Item("alice", inbox, list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := it.(*eas.Email); !m.Read || m.Flag == nil || m.Flag.Status != eas.FlagActive {
+		t.Fatalf("server item after local flags: read %v flag %+v", m.Read, m.Flag)
+	}
+	// A delete, as the watcher reports it.
+	if err := md.Remove(ctx, maildir.Inbox, list[1].Key); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.handleMailEvent(ctx, maildir.Event{Kind: maildir.Removed, Folder: maildir.Inbox, Key: list[1].Key}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if ids := v.srv.ItemIDs("alice", inbox); len(ids) != 2 {
+		t.Fatalf("server inbox after local delete: %v", ids)
+	}
+	// A message in the outbox is sent and removed.
+	out := filepath.Join(md.Root(), string(md.Outbox()))
+	if err := user.CreateFolder(ctx, md.Outbox()); err != nil && !errors.Is(err, maildir.ErrExists) {
+		t.Fatal(err)
+	}
+	k, err := user.Deliver(ctx, md.Outbox(), "", strings.NewReader("From: alice@example.test\r\nTo: bob@example.net\r\nSubject: out\r\nMessage-ID: <o1@x>\r\nDate: Mon, 2 Mar 2026 09:00:00 +0000\r\n\r\nhi\r\n"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.handleMailEvent(ctx, maildir.Event{Kind: maildir.OutboxMessage, Folder: md.Outbox(), Key: k}); err != nil {
+		t.Fatal(err)
+	}
+	sent := v.srv.SentMessages()
+	if len(sent) != 1 || !sent[0].SavedInSent || !bytes.Contains(sent[0].MIME, []byte("Subject: out")) {
+		t.Fatalf("sent: %+v", sent)
+	}
+	if left, _ := md.List(ctx, md.Outbox()); len(left) != 0 {
+		t.Errorf("outbox still holds %d messages (%s)", len(left), out)
+	}
+}

@@ -1,0 +1,161 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/easbridge/easbridge/bridge/store"
+	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/maildir"
+)
+
+// syncedFlags are the flags EAS carries (Read and Flag).
+const syncedFlags = maildir.Seen | maildir.Flagged
+
+// mailCollections maps the Maildir folders of the synced mail collections
+// to their collections.
+func (e *Engine) mailCollections(ctx context.Context) (map[maildir.Folder]store.Collection, error) {
+	colls, err := e.st.Collections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[maildir.Folder]store.Collection{}
+	for _, c := range colls {
+		if c.Kind != store.KindMail || c.ServerID == "" {
+			continue
+		}
+		f, err := e.mailFolder(ctx, c)
+		if err != nil {
+			e.log.Warn("mail folder has no Maildir name", "collection", c.Name, "err", err)
+			continue
+		}
+		out[f] = c
+	}
+	return out, nil
+}
+
+// reconcileFlags queues the flag changes made in the Maildir while no
+// watcher saw them (the daemon was stopped, or crashed before sending):
+// every delivered message whose Read/Flag state differs from the base
+// recorded with the last SyncKey.
+func (e *Engine) reconcileFlags(ctx context.Context) error {
+	if e.cfg.Maildir == nil {
+		return nil
+	}
+	colls, err := e.mailCollections(ctx)
+	if err != nil {
+		return err
+	}
+	for f, c := range colls {
+		if c.SyncKey == "0" {
+			continue
+		}
+		list, err := e.cfg.Maildir.List(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, m := range list {
+			if m.ID == "" {
+				continue
+			}
+			item, err := e.st.ItemByServerID(ctx, c.ID, m.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			base, _ := maildir.ParseFlags(string(item.Base))
+			if base&syncedFlags != m.Flags&syncedFlags {
+				e.queueMail(c.ID, mailChange{serverID: m.ID, flags: m.Flags})
+			}
+		}
+	}
+	return nil
+}
+
+// handleMailEvent turns what the user did in the Maildir into changes for
+// the server. Flag changes and deletions wait for the next Sync; moves and
+// outgoing messages are sent at once (MoveItems, SendMail).
+func (e *Engine) handleMailEvent(ctx context.Context, ev maildir.Event) error {
+	colls, err := e.mailCollections(ctx)
+	if err != nil {
+		return err
+	}
+	switch ev.Kind {
+	case maildir.FlagsChanged, maildir.Removed:
+		c, ok := colls[ev.Folder]
+		if !ok {
+			return nil
+		}
+		item, err := e.st.ItemByLocalID(ctx, c.ID, string(ev.Key))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		del := ev.Kind == maildir.Removed || ev.Flags&maildir.Trashed != 0
+		e.queueMail(c.ID, mailChange{serverID: item.ServerID, flags: ev.Flags, delete: del})
+	case maildir.Moved:
+		return e.moveMail(ctx, colls, ev)
+	case maildir.OutboxMessage:
+		return e.sendOutbox(ctx, ev.Key)
+	}
+	return nil
+}
+
+// moveMail carries a move between two mirrored folders to the server
+// (MoveItems, MS-ASCMD 2.2.1.12) and moves the mapping with it.
+func (e *Engine) moveMail(ctx context.Context, colls map[maildir.Folder]store.Collection, ev maildir.Event) error {
+	src, ok1 := colls[ev.From]
+	dst, ok2 := colls[ev.Folder]
+	if !ok1 {
+		return nil
+	}
+	item, err := e.st.ItemByLocalID(ctx, src.ID, string(ev.OldKey))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !ok2 {
+		// Moved out of the mirrored folders: a delete for the server.
+		e.queueMail(src.ID, mailChange{serverID: item.ServerID, delete: true})
+		return nil
+	}
+	res, err := e.c.MoveItems(ctx, []eas.Move{{SrcMsgID: item.ServerID, SrcFldID: src.ServerID, DstFldID: dst.ServerID}})
+	if err != nil {
+		return fmt.Errorf("bridge: moving a message: %w", err)
+	}
+	if len(res) != 1 || !res[0].OK() || res[0].DstMsgID == "" {
+		e.log.Warn("the server refused a move", "from", src.Name, "to", dst.Name)
+		return nil
+	}
+	if err := e.st.ApplySync(ctx, src.ID, src.SyncKey, src.SyncKey, nil,
+		[]store.ServerItemChange{{Op: store.ServerDelete, ServerID: item.ServerID}}); err != nil {
+		return err
+	}
+	return e.st.ApplySync(ctx, dst.ID, dst.SyncKey, dst.SyncKey, nil, []store.ServerItemChange{{
+		Op: store.ServerAdd, ServerID: res[0].DstMsgID, LocalID: string(ev.Key), Base: []byte((ev.Flags & syncedFlags).String()),
+	}})
+}
+
+// sendOutbox sends a message the user put in the outbox (SendMail, saved
+// in Sent Items by the server) and removes it. The key is the ClientId,
+// so a retry after a lost answer is not sent twice by a 16.x server.
+func (e *Engine) sendOutbox(ctx context.Context, k maildir.Key) error {
+	data, err := e.readOutbox(ctx, k)
+	if err != nil {
+		return err
+	}
+	if len(data) > maxSendSize {
+		return fmt.Errorf("bridge: outgoing message %s is larger than %d bytes", k, maxSendSize)
+	}
+	if err := e.c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: slug(string(k))}); err != nil {
+		return fmt.Errorf("bridge: sending %s: %w", k, err)
+	}
+	return e.cfg.Maildir.Sent(ctx, k)
+}
