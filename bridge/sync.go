@@ -14,12 +14,12 @@ import (
 
 // collSync is one collection's part of one Sync request.
 type collSync struct {
-	c       store.Collection
-	sent    []store.OutboxEntry      // entries the request carries
-	results []store.OutboxResult     // entries settled before sending (quarantined)
-	changes []store.ServerItemChange // the server's changes, converted
-	skipped []store.Conflict         // server items that could not be taken
-	mailSent []mailChange            // Maildir changes the request carries
+	c        store.Collection
+	sent     []store.OutboxEntry      // entries the request carries
+	results  []store.OutboxResult     // entries settled before sending (quarantined)
+	changes  []store.ServerItemChange // the server's changes, converted
+	skipped  []store.Conflict         // server items that could not be taken
+	mailSent []mailChange             // Maildir changes the request carries
 }
 
 // syncable lists the collections the engine syncs with Sync: every DAV
