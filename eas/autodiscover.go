@@ -20,6 +20,10 @@ const (
 	autodiscoverResponseNS = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"
 )
 
+// ExchangeOnlineURL is the ActiveSync endpoint of every mailbox in
+// Microsoft 365 (Exchange Online, worldwide cloud).
+const ExchangeOnlineURL = "https://outlook.office365.com/Microsoft-Server-ActiveSync"
+
 // ErrAutodiscover: no Autodiscover endpoint gave an ActiveSync URL.
 var ErrAutodiscover = errors.New("eas: autodiscover found no ActiveSync server for this address")
 
@@ -28,8 +32,17 @@ var ErrAutodiscover = errors.New("eas: autodiscover found no ActiveSync server f
 // and then https://autodiscover.DOMAIN/autodiscover/autodiscover.xml,
 // following Redirect (a new address) and HTTP redirects up to
 // MaxRedirects times in all.
+//
+// Exchange Online no longer answers these requests with Basic
+// credentials, so Microsoft 365 mailboxes are recognised by what the
+// answers show instead, and given ExchangeOnlineURL (Result.Assumed): an
+// address at a .onmicrosoft.com domain (no request is sent), a redirect to
+// a host of Exchange Online (not followed), or, when no candidate gives a
+// URL, an HTTP 401 that asks for a bearer token from Microsoft Entra ID.
 type Autodiscover struct {
-	// Credentials for the POST, usually Basic with the address as user.
+	// Credentials for the POST, usually Basic with the address as user,
+	// or nil. Do not pass an Exchange Online bearer token: the candidates
+	// are the domain's own web servers, not Microsoft's.
 	Credentials Credentials
 	// HTTPClient sends the requests; default http.DefaultClient's
 	// transport. Its own redirect following is replaced.
@@ -47,7 +60,57 @@ type AutodiscoverResult struct {
 	URL         string // the ActiveSync endpoint (Server Type MobileSync)
 	Email       string // the address finally used, after redirects
 	DisplayName string
+	// ExchangeOnline: the mailbox is in Microsoft 365, which needs the
+	// OAuth sign-in (`easbridge login`) and protocol 16.1.
+	ExchangeOnline bool
+	// Assumed: URL is ExchangeOnlineURL, inferred from the signs above
+	// rather than read from an Autodiscover answer.
+	Assumed bool
 }
+
+// IsExchangeOnline reports whether an ActiveSync or Autodiscover URL (or a
+// bare host name) belongs to Exchange Online.
+func IsExchangeOnline(u string) bool {
+	host := u
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		host = p.Hostname()
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	switch host {
+	case "outlook.office365.com", "outlook.office.com":
+		return true
+	}
+	return strings.HasSuffix(host, ".outlook.com") || host == "outlook.com"
+}
+
+// exchangeOnlineResult is the fixed answer for a Microsoft 365 address.
+func exchangeOnlineResult(email string) *AutodiscoverResult {
+	return &AutodiscoverResult{URL: ExchangeOnlineURL, Email: email, ExchangeOnline: true, Assumed: true}
+}
+
+// entraChallenge reports an HTTP 401 that asks for a bearer token issued
+// by Microsoft Entra ID, as Exchange Online (and hybrid Exchange with
+// modern authentication) answer.
+func entraChallenge(resp *http.Response) bool {
+	if resp.StatusCode != http.StatusUnauthorized {
+		return false
+	}
+	for _, h := range resp.Header.Values("WWW-Authenticate") {
+		l := strings.ToLower(h)
+		if strings.HasPrefix(l, "bearer") && (strings.Contains(l, "login.microsoftonline.com") || strings.Contains(l, "login.windows.net")) {
+			return true
+		}
+	}
+	return false
+}
+
+// entraChallengeError is a 401 for which entraChallenge holds.
+type entraChallengeError struct{ *HTTPError }
+
+func (e *entraChallengeError) Unwrap() error { return e.HTTPError }
+
+// errExchangeOnline ends a candidate that redirected to Exchange Online.
+var errExchangeOnline = errors.New("eas: autodiscover redirects to Exchange Online")
 
 // DefaultCandidates returns the Autodiscover URLs of MS-OXDSCLI 3.1.5 for
 // a domain, in the order they are tried.
@@ -79,14 +142,26 @@ func (a *Autodiscover) Discover(ctx context.Context, email string) (*Autodiscove
 		budget = 10
 	}
 	var errs []error
+	entra := false // a candidate asked for an Entra ID bearer token
 	for hop := 0; hop <= budget; hop++ {
 		_, domain, ok := strings.Cut(email, "@")
 		if !ok || domain == "" {
 			return nil, fmt.Errorf("eas: %q is not an e-mail address", email)
 		}
+		if strings.HasSuffix(strings.ToLower(strings.TrimSuffix(domain, ".")), ".onmicrosoft.com") {
+			return exchangeOnlineResult(email), nil
+		}
 		redirected := false
 		for _, u := range cands(domain) {
 			res, next, err := a.try(ctx, hc, u, email, &budget)
+			if errors.Is(err, errExchangeOnline) {
+				log.Debug("eas autodiscover found exchange online", "url", u)
+				return exchangeOnlineResult(email), nil
+			}
+			var ce *entraChallengeError
+			if errors.As(err, &ce) {
+				entra = true
+			}
 			if err != nil {
 				log.Debug("eas autodiscover candidate failed", "url", u, "err", err)
 				errs = append(errs, err)
@@ -96,6 +171,7 @@ func (a *Autodiscover) Discover(ctx context.Context, email string) (*Autodiscove
 				continue
 			}
 			if res != nil {
+				res.ExchangeOnline = IsExchangeOnline(res.URL)
 				return res, nil
 			}
 			if next != "" {
@@ -107,6 +183,10 @@ func (a *Autodiscover) Discover(ctx context.Context, email string) (*Autodiscove
 			}
 		}
 		if !redirected {
+			if entra {
+				log.Debug("eas autodiscover assumes exchange online after an entra id challenge")
+				return exchangeOnlineResult(email), nil
+			}
 			if len(errs) == 0 {
 				return nil, ErrAutodiscover
 			}
@@ -132,6 +212,9 @@ func (a *Autodiscover) try(ctx context.Context, hc *http.Client, u, email string
 			if err != nil {
 				return nil, "", fmt.Errorf("eas: autodiscover redirect without location: %w", err)
 			}
+			if IsExchangeOnline(loc.String()) {
+				return nil, "", errExchangeOnline
+			}
 			if loc.Scheme != "https" && !strings.HasPrefix(u, "http://") {
 				return nil, "", fmt.Errorf("eas: autodiscover redirect to insecure %s refused", loc)
 			}
@@ -149,6 +232,9 @@ func (a *Autodiscover) try(ctx context.Context, hc *http.Client, u, email string
 		res, next, err := parseAutodiscover(io.LimitReader(resp.Body, 1<<20), email)
 		resp.Body.Close()
 		if nu, ok := strings.CutPrefix(next, "url:"); ok && err == nil {
+			if IsExchangeOnline(nu) {
+				return nil, "", errExchangeOnline
+			}
 			if *budget--; *budget < 0 {
 				return nil, "", errors.New("eas: too many autodiscover redirects")
 			}
@@ -161,7 +247,11 @@ func (a *Autodiscover) try(ctx context.Context, hc *http.Client, u, email string
 
 func c401(resp *http.Response) error {
 	if resp.StatusCode == http.StatusUnauthorized {
-		return &HTTPError{Command: "Autodiscover", StatusCode: 401, Status: resp.Status, Err: ErrUnauthorized}
+		e := &HTTPError{Command: "Autodiscover", StatusCode: 401, Status: resp.Status, Err: ErrUnauthorized}
+		if entraChallenge(resp) {
+			return &entraChallengeError{e}
+		}
+		return e
 	}
 	return &HTTPError{Command: "Autodiscover", StatusCode: resp.StatusCode, Status: resp.Status}
 }
