@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # eas-sogo.sh - the EAS interop suite: starts SOGo with ActiveSync on loopback
-# (interop/easserver/start), runs the Go interop tests of interop/eas against
-# it, stops and purges the server on exit. Run as root from any directory.
+# (interop/easserver/start), runs the Go interop tests of interop/eas (the
+# client) and interop/convert (every SOGo item converts to iCalendar/vCard
+# and back) against it, stops and purges the server on exit. Run as root from any directory.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -26,7 +27,7 @@ eval "$env_lines"
 set +a
 
 out=$(mktemp)
-go test -tags interop -count=1 -v ./interop/eas/ 2>&1 | tee "$out"
+go test -tags interop -count=1 -p 1 -v ./interop/eas/ ./interop/convert/ 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 passed=$(grep -cE '^[[:space:]]*--- PASS' "$out")
 failed=$(grep -cE '^[[:space:]]*--- FAIL' "$out")
