@@ -232,3 +232,19 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("scope %q", got)
 	}
 }
+
+// A refused login explains itself without telling the user to run the
+// login they just ran, and saves nothing.
+func TestLoginRefused(t *testing.T) {
+	f := newFakeIDP(t)
+	f.deviceReplies = []string{"pending", "blocked"}
+	store := FileStore{Dir: t.TempDir()}
+	s := &fakeSleep{now: time.Unix(1e9, 0)}
+	_, err := Login(context.Background(), f.config(), store, "work", LoginOptions{Flow: FlowDevice, sleep: s.sleep, now: s.clock}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "AADSTS53003") || !strings.Contains(err.Error(), `"work"`) || strings.Contains(err.Error(), "run `easbridge login") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := store.Load("work"); !errors.Is(err, ErrNoToken) {
+		t.Errorf("something was saved: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -63,7 +64,8 @@ func Login(ctx context.Context, cfg Config, store TokenStore, account string, op
 		t, err = deviceLogin(ctx, cfg, out, sleep, now)
 	}
 	if err != nil {
-		if e, ok := err.(*Error); ok {
+		var e *Error
+		if errors.As(err, &e) {
 			e.Account = account
 			e.LoginRequired = false // this was the login
 		}

@@ -181,12 +181,9 @@ func (s *Source) refresh(ctx context.Context, t *Token, force bool) (string, err
 	if t.RefreshToken == "" {
 		return "", s.fail(t, &Error{Account: s.account, LoginRequired: true, Explanation: "the saved sign-in has no refresh token"})
 	}
+	// redeem asks for the configured scopes again: offline_access never
+	// appears in the granted scope but keeps the refresh token coming.
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t.RefreshToken}}
-	if t.Scope != "" {
-		// Ask for what was granted; offline_access never appears in the
-		// granted scope but keeps the refresh token coming.
-		form.Set("scope", s.cfg.scope())
-	}
 	nt, err := redeem(ctx, &s.cfg, form, s.now())
 	if err != nil {
 		var oe *Error
