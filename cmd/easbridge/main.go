@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -23,6 +24,9 @@ type command struct {
 var commands = map[string]command{
 	"serve-dav": {"serve a store directory over CalDAV/CardDAV, without EAS", serveDAV},
 	"probe":     probeCommand,
+	"run":       runCommand,
+	"sync":      syncCommand,
+	"status":    statusCommand,
 }
 
 func main() {
@@ -39,6 +43,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	args = moveGlobalConfig(args)
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "easbridge: unknown command %q (see easbridge help)\n", args[0])
@@ -47,8 +56,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return cmd.run(ctx, args[1:], stdout, stderr)
 }
 
+// moveGlobalConfig turns "--config FILE COMMAND ARGS" into
+// "COMMAND --config FILE ARGS", so the global flag reaches the command's
+// own flag set.
+func moveGlobalConfig(args []string) []string {
+	var flagArgs []string
+	switch {
+	case len(args) >= 1 && (args[0] == "--config" || args[0] == "-config"):
+		if len(args) < 2 {
+			return nil
+		}
+		flagArgs, args = []string{"--config", args[1]}, args[2:]
+	case len(args) >= 1 && strings.HasPrefix(args[0], "--config="):
+		flagArgs, args = args[:1], args[1:]
+	default:
+		return args
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	out := []string{args[0]}
+	out = append(out, flagArgs...)
+	return append(out, args[1:]...)
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: easbridge COMMAND [flags]")
+	fmt.Fprintln(w, "usage: easbridge [--config FILE] COMMAND [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
 	names := make([]string, 0, len(commands))

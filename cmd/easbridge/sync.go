@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+var syncCommand = command{"sync every account once, both ways (--once)", syncAccounts}
+
+// syncAccounts runs one complete two-way cycle for every account and exits
+// 0, or 1 naming each account that failed and why.
+func syncAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var once, verbose bool
+	_, path, ok := parseCommon("sync", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&once, "once", false, "one full cycle, then exit (the only mode; `run` keeps syncing)")
+		fs.BoolVar(&verbose, "v", false, "log progress")
+	})
+	if !ok {
+		return 2
+	}
+	if !once {
+		fmt.Fprintln(stderr, "easbridge sync: only --once is supported; `easbridge run` keeps the accounts in step")
+		return 2
+	}
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintf(stderr, "easbridge sync: %v\n", err)
+		return 2
+	}
+	status := 0
+	for _, ac := range cfg.Accounts {
+		a, err := openAccount(ctx, ac, log.With("account", ac.Name))
+		if err != nil {
+			fmt.Fprintf(stderr, "easbridge sync: %v\n", err)
+			status = 1
+			continue
+		}
+		err = a.engine.SyncOnce(ctx)
+		a.close()
+		if err != nil {
+			fmt.Fprintf(stderr, "easbridge sync: account %q: %v\n", ac.Name, err)
+			status = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: synced\n", ac.Name)
+	}
+	return status
+}
