@@ -72,6 +72,9 @@ func (e *Error) Error() string {
 	default:
 		b.WriteString("the identity provider refused the request")
 	}
+	if e.CorrelationID != "" {
+		fmt.Fprintf(&b, " (correlation id %s)", e.CorrelationID)
+	}
 	if e.LoginRequired {
 		acc := e.Account
 		if acc == "" {
@@ -120,7 +123,7 @@ var aadsts = map[int]string{
 	50173:   "your tokens were revoked (a password change, or an admin or you signed out all sessions)",
 	53000:   "a Conditional Access policy requires a compliant or managed device, which easbridge cannot prove; ask your admin for an exception",
 	53001:   "a Conditional Access policy requires a domain-joined device; ask your admin for an exception",
-	53003:   "a Conditional Access policy of your organisation blocks this sign-in; your admin can see which one in the Entra sign-in logs under the correlation id",
+	53003:   "a Conditional Access policy of your organisation blocks this sign-in; your admin finds which one in the Entra sign-in logs by the correlation id",
 	530003:  "a Conditional Access policy requires a managed device; ask your admin for an exception",
 	65001:   "consent to this application was never given or has been revoked: sign in again and accept, or ask your admin to grant consent",
 	65004:   "you declined the consent to this application",
