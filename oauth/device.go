@@ -94,9 +94,7 @@ func deviceLogin(ctx context.Context, cfg Config, out io.Writer, sleep func(cont
 		case oe.Code == "expired_token" || oe.Code == "code_expired":
 			oe.Explanation = "the sign-in code expired before the sign-in was completed"
 		case oe.Code == "access_denied" || oe.Code == "authorization_declined":
-			if oe.AADSTS == 0 || aadsts[oe.AADSTS] == "" {
-				oe.Explanation = "the sign-in was declined"
-			}
+			oe.Explanation = "the sign-in was declined"
 		}
 		return nil, err
 	}

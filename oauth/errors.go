@@ -124,7 +124,6 @@ var aadsts = map[int]string{
 	53000:   "a Conditional Access policy requires a compliant or managed device, which easbridge cannot prove; ask your admin for an exception",
 	53001:   "a Conditional Access policy requires a domain-joined device; ask your admin for an exception",
 	53003:   "a Conditional Access policy of your organisation blocks this sign-in; your admin finds which one in the Entra sign-in logs by the correlation id",
-	530003:  "a Conditional Access policy requires a managed device; ask your admin for an exception",
 	65001:   "consent to this application was never given or has been revoked: sign in again and accept, or ask your admin to grant consent",
 	65004:   "you declined the consent to this application",
 	70000:   "the grant is invalid or was already used",
