@@ -29,7 +29,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-dav: -easbridge is required")
 		os.Exit(2)
 	}
-	tmp, err := os.MkdirTemp("", "bench-dav-")
+	var err error
+	tmp, err = os.MkdirTemp("", "bench-dav-")
 	if err != nil {
 		fatal(err)
 	}
@@ -69,8 +70,14 @@ func main() {
 	report(os.Stdout, results)
 }
 
+// tmp holds the servers' data; fatal removes it too.
+var tmp string
+
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "bench-dav:", err)
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
 	os.Exit(1)
 }
 

@@ -8,6 +8,25 @@
 // without SQLITE_BUSY), reads use a separate pool that WAL lets run beside
 // the writer. The database runs with synchronous=FULL, so a transaction
 // that returned nil survives a crash or power loss.
+//
+// How the two users of the store meet:
+//
+//   - The DAV server (through DAV, a dav.Backend) writes objects as local
+//     changes: PutObject and DeleteObject queue an outbox row in the same
+//     transaction, merged with a waiting row of the same object.
+//   - The sync engine applies a Sync response with ApplyServerChanges
+//     (items and the new SyncKey together, no outbox rows: no echo), sends
+//     local changes with TakeOutbox (ClientIds persisted before sending)
+//     and records the answer with CompleteOutbox (ClientId -> ServerId,
+//     base versions, new SyncKey, in one transaction). Every item's base
+//     version and the SyncKey it was agreed at are in Item; PendingFor
+//     shows whether a server change meets a local one; the loser of a
+//     conflict goes in with the change (ServerItemChange.Conflict).
+//   - Folders: CreateCollection/UpdateCollection/DeleteCollection with
+//     local set queue folder changes (FolderChanges, CompleteFolderChange).
+//
+// Sync tokens and ctags are the collection's revision, bumped by every
+// object write or delete; deletes leave tombstones in the change log.
 package store
 
 import (
