@@ -147,3 +147,52 @@ func TestMailLocalChangesReachServer(t *testing.T) {
 		t.Errorf("outbox still holds %d messages (%s)", len(left), out)
 	}
 }
+
+func TestMailMoveWithoutDuplicate(t *testing.T) {
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	inbox := v.srv.FolderID("alice", eastest.TypeInbox)
+	trash := v.srv.FolderID("alice", eastest.TypeDeletedItems)
+	if _, err := v.srv.DeliverMail("alice", mailMsg(1)); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	colls, err := v.e.mailCollections(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dst maildir.Folder
+	for f, c := range colls {
+		if c.ServerID == trash {
+			dst = f
+		}
+	}
+	list, _ := md.List(ctx, maildir.Inbox)
+	if len(list) != 1 || dst == "" {
+		t.Fatalf("inbox %d messages, trash folder %q", len(list), dst)
+	}
+	user := md.AsUser()
+	if err := user.Move(ctx, maildir.Inbox, list[0].Key, dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.handleMailEvent(ctx, maildir.Event{Kind: maildir.Moved, From: maildir.Inbox, Folder: dst, OldKey: list[0].Key, Key: list[0].Key}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(v.srv.ItemIDs("alice", inbox)); n != 0 {
+		t.Fatalf("server inbox still has %d items", n)
+	}
+	if n := len(v.srv.ItemIDs("alice", trash)); n != 1 {
+		t.Fatalf("server trash has %d items", n)
+	}
+	v.syncOnce()
+	md2, err := maildir.Open(ctx, md.Root(), maildir.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := md2.List(ctx, maildir.Inbox); len(in) != 0 {
+		t.Errorf("inbox after move: %d", len(in))
+	}
+	if got, _ := md2.List(ctx, dst); len(got) != 1 {
+		t.Errorf("trash after move: %d messages, want 1 (no duplicate)", len(got))
+	}
+}
