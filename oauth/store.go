@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// TokenStore keeps the tokens of each account. Implementations: FileStore
-// (a 0600 file per account); an OS keyring store can satisfy the same
-// interface.
+// TokenStore keeps the tokens of each account. Implementations:
+// SecretStore (the OS keyring, or secret's 0600 file, through package
+// secret) and FileStore (a 0600 file per account).
 type TokenStore interface {
 	// Load returns the saved token, or an error matching ErrNoToken.
 	Load(account string) (*Token, error)
