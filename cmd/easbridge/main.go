@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"run":       runCommand,
 	"sync":      syncCommand,
 	"status":    statusCommand,
+	"service":   serviceCommand,
 }
 
 func main() {
