@@ -134,9 +134,13 @@ func (e *Engine) SyncOnce(ctx context.Context) error {
 	e.needFolderSync = true
 	err := e.cycle(ctx)
 	if err == nil {
-		// Flag changes made while no watcher ran, then send them.
+		// Flag changes made while no watcher ran, then send them, and
+		// whatever waits in the Maildir outbox.
 		if err = e.reconcileFlags(ctx); err == nil {
 			err = e.syncAll(ctx)
+		}
+		if err == nil {
+			err = e.flushOutbox(ctx)
 		}
 	}
 	e.recordError(err)

@@ -374,7 +374,7 @@ func TestPoisonedItemDoesNotBlock(t *testing.T) {
 	if got := v.serverSubjects(); len(got) != 1 || got[0] != "Good" {
 		t.Fatalf("server: %v", got)
 	}
-	s, err := ReadStatus(context.Background(), "test", v.st)
+	s, err := ReadStatus(context.Background(), "test", v.st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

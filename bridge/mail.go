@@ -26,16 +26,21 @@ type mailChange struct {
 	delete   bool
 }
 
-// mailFolder is the Maildir++ folder of a mail collection: the display
-// names from the top of the hierarchy.
+// mailFolder is the Maildir++ folder of a mail collection.
 func (e *Engine) mailFolder(ctx context.Context, c store.Collection) (maildir.Folder, error) {
+	return mailFolderOf(ctx, e.st, c)
+}
+
+// mailFolderOf is the Maildir++ folder of a mail collection: the display
+// names from the top of the hierarchy (the Inbox is the root).
+func mailFolderOf(ctx context.Context, st *store.Store, c store.Collection) (maildir.Folder, error) {
 	if c.Name == inboxName {
 		return maildir.Inbox, nil
 	}
 	path := []string{c.DisplayName}
 	parent := c.ParentServerID
 	for i := 0; parent != "" && parent != "0" && i < 64; i++ {
-		p, err := e.st.CollectionByServerID(ctx, parent)
+		p, err := st.CollectionByServerID(ctx, parent)
 		if err != nil {
 			break
 		}

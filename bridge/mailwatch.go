@@ -159,3 +159,24 @@ func (e *Engine) sendOutbox(ctx context.Context, k maildir.Key) error {
 	}
 	return e.cfg.Maildir.Sent(ctx, k)
 }
+
+// flushOutbox sends every message waiting in the Maildir outbox (what
+// the watcher reports one by one while Run is active).
+func (e *Engine) flushOutbox(ctx context.Context) error {
+	if e.cfg.Maildir == nil {
+		return nil
+	}
+	list, err := e.cfg.Maildir.List(ctx, e.cfg.Maildir.Outbox())
+	if errors.Is(err, maildir.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, m := range list {
+		if err := e.sendOutbox(ctx, m.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/easbridge/easbridge/bridge/store"
+	"github.com/easbridge/easbridge/maildir"
 )
 
 // Status is what `easbridge status` shows of one account. It is read from
@@ -41,8 +42,9 @@ type Problem struct {
 	When       time.Time `json:"when,omitzero"`
 }
 
-// ReadStatus collects the status of the account whose state st holds.
-func ReadStatus(ctx context.Context, account string, st *store.Store) (*Status, error) {
+// ReadStatus collects the status of the account whose state st holds;
+// md, when not nil, is its Maildir, whose folders are counted.
+func ReadStatus(ctx context.Context, account string, st *store.Store, md *maildir.Store) (*Status, error) {
 	s := &Status{Account: account, Folders: []FolderStatus{}, Conflicts: []Problem{}, Quarantined: []Problem{}}
 	var err error
 	if s.LastError, err = st.Meta(ctx, metaLastError); err != nil {
@@ -61,6 +63,11 @@ func ReadStatus(ctx context.Context, account string, st *store.Store) (*Status, 
 				return nil, err
 			}
 			f.Items = len(objs)
+		} else if md != nil {
+			if folder, err := mailFolderOf(ctx, st, c); err == nil {
+				list, _ := md.List(ctx, folder)
+				f.Items = len(list)
+			}
 		}
 		if f.Pending, err = st.PendingCount(ctx, c.ID); err != nil {
 			return nil, err

@@ -140,7 +140,7 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}()
 	handlers := map[string]http.Handler{}
 	for _, ac := range cfg.Accounts {
-		a, err := openAccount(ctx, ac, log.With("account", ac.Name))
+		a, err := openAccount(ctx, ac, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "easbridge run: %v\n", err)
 			return 1

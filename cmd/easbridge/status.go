@@ -13,6 +13,7 @@ import (
 
 	"github.com/easbridge/easbridge/bridge"
 	"github.com/easbridge/easbridge/bridge/store"
+	"github.com/easbridge/easbridge/maildir"
 )
 
 var statusCommand = command{"show each account's folders, outbox, conflicts and errors (--json)", showStatus}
@@ -72,7 +73,11 @@ func readAccountStatus(ctx context.Context, ac accountConfig) (*bridge.Status, e
 		return nil, err
 	}
 	defer st.Close()
-	return bridge.ReadStatus(ctx, ac.Name, st)
+	md, err := maildir.Open(ctx, ac.Maildir, maildir.Options{})
+	if err != nil {
+		md = nil // the folders are shown without message counts
+	}
+	return bridge.ReadStatus(ctx, ac.Name, st, md)
 }
 
 func printStatus(w io.Writer, a accountStatus) {
@@ -84,11 +89,7 @@ func printStatus(w io.Writer, a accountStatus) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  FOLDER\tKIND\tITEMS\tSYNCED\tOUTBOX\tERROR")
 	for _, f := range a.Folders {
-		items := fmt.Sprint(f.Items)
-		if f.Kind == "mail" {
-			items = "-"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\n", f.Name, f.Kind, items, ago(f.SyncedAt), f.Pending, f.LastError)
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%d\t%s\n", f.Name, f.Kind, f.Items, ago(f.SyncedAt), f.Pending, f.LastError)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "  conflicts: %d\n", len(a.Conflicts))

@@ -37,7 +37,7 @@ func syncAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	status := 0
 	for _, ac := range cfg.Accounts {
-		a, err := openAccount(ctx, ac, log.With("account", ac.Name))
+		a, err := openAccount(ctx, ac, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "easbridge sync: %v\n", err)
 			status = 1
