@@ -72,7 +72,6 @@ type Client struct {
 	url       string
 	version   Version
 	policyKey string
-	options   *ServerOptions
 
 	provMu sync.Mutex // serialises provisioning
 }

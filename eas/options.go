@@ -56,9 +56,6 @@ func (c *Client) Options(ctx context.Context) (*ServerOptions, error) {
 			if len(o.Versions) == 0 {
 				return nil, &netError{kind: ErrNotFound, msg: fmt.Sprintf("eas: %s answers, but not as an ActiveSync server (no protocol versions in its OPTIONS reply)", req.URL.Host)}
 			}
-			c.mu.Lock()
-			c.options = o
-			c.mu.Unlock()
 			return o, nil
 		case 451:
 			loc := resp.Header.Get("X-MS-Location")
