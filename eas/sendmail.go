@@ -70,6 +70,38 @@ func (c *Client) compose(ctx context.Context, cmd string, root wbxml.Tag, m *Mes
 	if err != nil {
 		return err
 	}
+	r, err := composeRequest(cmd, root, m, v)
+	if err != nil {
+		return err
+	}
+	return c.roundTrip(ctx, r, root, func(d *wbxml.Decoder) error {
+		if d == nil {
+			return nil // success (MS-ASCMD 2.2.1.17.1.2)
+		}
+		for {
+			t, ok, err := d.Child()
+			if err != nil || !ok {
+				return err
+			}
+			if t != wbxml.ComposeMailStatus {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			st, err := readInt(d)
+			if err != nil {
+				return err
+			}
+			if st != 1 {
+				return commandStatusError(cmd, st)
+			}
+		}
+	})
+}
+
+// composeRequest builds the raw MIME or the ComposeMail WBXML request.
+func composeRequest(cmd string, root wbxml.Tag, m *Message, v Version) (*request, error) {
 	var r *request
 	// 16.x takes only ComposeMail WBXML. 14.x takes both forms; a
 	// SmartReply/SmartForward then goes as WBXML too, so the source ids
@@ -120,32 +152,9 @@ func (c *Client) compose(ctx context.Context, cmd string, root wbxml.Tag, m *Mes
 			e.End()
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		r = &request{cmd: cmd, body: body}
 	}
-	return c.roundTrip(ctx, r, root, func(d *wbxml.Decoder) error {
-		if d == nil {
-			return nil // success (MS-ASCMD 2.2.1.17.1.2)
-		}
-		for {
-			t, ok, err := d.Child()
-			if err != nil || !ok {
-				return err
-			}
-			if t != wbxml.ComposeMailStatus {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			st, err := readInt(d)
-			if err != nil {
-				return err
-			}
-			if st != 1 {
-				return commandStatusError(cmd, st)
-			}
-		}
-	})
+	return r, nil
 }
