@@ -2,6 +2,7 @@ package eas
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 
@@ -36,11 +37,13 @@ type MessageSource struct {
 	InstanceID string
 }
 
-// SendMail submits a message (MS-ASCMD 2.2.1.17). Before 16.0 it posts
-// the raw message as message/rfc822 (MS-ASHTTP 2.2.1.1.1.2.4); from 16.0
-// it sends ComposeMail WBXML. Success is an empty 200 answer. SmartReply
-// and SmartForward use ComposeMail WBXML from 14.0 on, raw MIME with the
-// source in the query for 12.1.
+// SendMail submits a message (MS-ASCMD 2.2.1.17). From 14.0 on it sends
+// ComposeMail WBXML, whose ClientId lets the server refuse a resent copy
+// (status 118) when an answer was lost; 12.1 knows only the raw message
+// posted as message/rfc822 (MS-ASHTTP 2.2.1.1.1.2.4). Success is an empty
+// 200 answer. SmartReply and SmartForward follow the same rule, with the
+// source in the query for 12.1. A Message without a ClientID gets a random
+// one; a caller that may resend after a crash persists its own.
 func (c *Client) SendMail(ctx context.Context, m *Message) error {
 	return c.compose(ctx, "SendMail", wbxml.ComposeMailSendMail, m)
 }
@@ -103,12 +106,11 @@ func (c *Client) compose(ctx context.Context, cmd string, root wbxml.Tag, m *Mes
 // composeRequest builds the raw MIME or the ComposeMail WBXML request.
 func composeRequest(cmd string, root wbxml.Tag, m *Message, v Version) (*request, error) {
 	var r *request
-	// 16.x takes only ComposeMail WBXML. 14.x takes both forms; a
-	// SmartReply/SmartForward then goes as WBXML too, so the source ids
-	// travel in the body: in the query they must be percent-encoded, and
-	// servers differ on decoding ids that themselves hold escapes (SOGo's
-	// "mail%2F..." fails as "mail%252F..."). 12.1 knows only raw MIME.
-	if v < V140 || (v < V160 && m.Source == nil) {
+	// The SendMail, SmartReply and SmartForward elements exist from 14.0
+	// (MS-ASCMD 2.2.3.162); 12.1 knows only raw MIME. WBXML also keeps the
+	// source ids in the body: in the query they must be percent-encoded,
+	// and servers differ on decoding ids that themselves hold escapes.
+	if v < V140 {
 		r = &request{cmd: cmd, body: m.MIME, contentType: contentTypeRFC822}
 		if m.SaveInSentItems {
 			r.params = append(r.params, param{"SaveInSent", "T"})
@@ -126,7 +128,11 @@ func composeRequest(cmd string, root wbxml.Tag, m *Message, v Version) (*request
 	} else {
 		body, err := encode(func(e *wbxml.Encoder) {
 			e.Start(root)
-			e.Element(wbxml.ComposeMailClientId, m.ClientID)
+			id := m.ClientID
+			if id == "" {
+				id = rand.Text() // ClientId is required (MS-ASCMD 2.2.3.28.1)
+			}
+			e.Element(wbxml.ComposeMailClientId, id)
 			if m.SaveInSentItems {
 				e.Empty(wbxml.ComposeMailSaveInSentItems)
 			}

@@ -18,15 +18,24 @@ func TestSendMailRawMIME(t *testing.T) {
 	f.on("SmartReply", func(w http.ResponseWriter, r *fakeReq) {})
 	c := newTestClient(t, f, nil)
 	ctx := context.Background()
-	if err := c.SendMail(ctx, &Message{MIME: []byte(testMIME), SaveInSentItems: true}); err != nil {
+	// 12.1: the raw message, the options and the source in the query.
+	c121 := newTestClient(t, f, func(c *Config) { c.Version = V121 })
+	if err := c121.SendMail(ctx, &Message{MIME: []byte(testMIME), SaveInSentItems: true}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.requests("SendMail")[0]
 	if r.Header.Get("Content-Type") != contentTypeRFC822 || string(r.Raw) != testMIME || !strings.Contains(r.Query, "SaveInSent=T") {
 		t.Errorf("request %v %q %q", r.Header, r.Raw, r.Query)
 	}
-	// 12.1: the source goes in the query.
-	c121 := newTestClient(t, f, func(c *Config) { c.Version = V121 })
+	// 14.1: ComposeMail WBXML, with a ClientId even when none was given.
+	if err := c.SendMail(ctx, &Message{MIME: []byte(testMIME), SaveInSentItems: true}); err != nil {
+		t.Fatal(err)
+	}
+	r = f.requests("SendMail")[1]
+	if r.Body == nil || r.Body.Tag != wbxml.ComposeMailSendMail || text(r.Body, wbxml.ComposeMailClientId) == "" ||
+		child(r.Body, wbxml.ComposeMailSaveInSentItems) == nil || string(child(r.Body, wbxml.ComposeMailMime).Text) != testMIME {
+		t.Errorf("14.1 SendMail %q %v", r.Query, r.Body)
+	}
 	if err := c121.SmartReply(ctx, &Message{MIME: []byte(testMIME), Source: &MessageSource{FolderID: "inbox", ItemID: "7"}}); err != nil {
 		t.Fatal(err)
 	}
