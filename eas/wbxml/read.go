@@ -90,6 +90,35 @@ func (d *Decoder) Child() (Tag, bool, error) {
 	}
 }
 
+// Each calls fn for every child start tag of the current element, in
+// document order, and returns nil once the element has ended (its end
+// consumed, the parent current again). It is the loop every decoding
+// function would otherwise write around Child.
+//
+// fn must consume the child it is given before it returns nil: with Text,
+// Bytes, CopyText, Skip, or a nested Each. A child it does not know it
+// should Skip, so unknown elements are passed over. Each stops at the
+// first error, from the decoder or from fn, and returns it unchanged;
+// decoder errors stay sticky as usual. A child left unconsumed (or more
+// than the child consumed) is a programming error that Each reports, and
+// records as the decoder's sticky error, rather than walk on at the wrong
+// level.
+func (d *Decoder) Each(fn func(t Tag) error) error {
+	depth := len(d.stack)
+	for {
+		t, ok, err := d.Child()
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+		if len(d.stack) != depth {
+			return d.fail(fmt.Errorf("wbxml: Each: %v was not consumed exactly", t))
+		}
+	}
+}
+
 // content feeds the text and opaque content of the element just returned
 // by Root or Child to fn and consumes its end tag.
 func (d *Decoder) content(fn func(it rawItem) error) error {
