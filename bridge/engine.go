@@ -79,7 +79,10 @@ type Engine struct {
 	mailOut        map[int64][]mailChange
 	events         chan maildir.Event
 
-	mu     sync.Mutex // guards stats
+	metaCache map[string]string    // last meta values written
+	syncedAt  map[string]time.Time // last synced-at written per collection
+
+	mu     sync.Mutex // guards status
 	status runStatus
 }
 
@@ -110,7 +113,7 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{
 		cfg: cfg, st: cfg.Store, c: cfg.Client, log: log.With("account", cfg.Name),
 		wake: make(chan struct{}, 1), heartbeat: cfg.Heartbeat, needFolderSync: true,
-		mailOut: map[int64][]mailChange{},
+		mailOut: map[int64][]mailChange{}, metaCache: map[string]string{}, syncedAt: map[string]time.Time{},
 	}, nil
 }
 
@@ -174,7 +177,28 @@ func (e *Engine) recordError(err error) {
 	}
 	e.status.lastError = msg
 	// Kept in the store too, for `easbridge status` in another process.
-	_ = e.st.SetMeta(context.WithoutCancel(context.Background()), metaLastError, msg)
+	e.setMeta(context.WithoutCancel(context.Background()), metaLastError, msg)
+}
+
+// setMeta writes an engine meta value unless it is the one last written,
+// so a quiet cycle costs no database writes (each is an fsync).
+func (e *Engine) setMeta(ctx context.Context, key, value string) {
+	if v, ok := e.metaCache[key]; ok && v == value {
+		return
+	}
+	if err := e.st.SetMeta(ctx, key, value); err == nil {
+		e.metaCache[key] = value
+	}
+}
+
+// markSynced records when a collection last synced, at most once a minute.
+func (e *Engine) markSynced(ctx context.Context, name string) {
+	now := time.Now().UTC()
+	if last, ok := e.syncedAt[name]; ok && now.Sub(last) < time.Minute {
+		return
+	}
+	e.syncedAt[name] = now
+	e.setMeta(ctx, metaSyncedAt+name, now.Format(time.RFC3339))
 }
 
 // Meta keys the engine keeps in the store.

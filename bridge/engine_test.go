@@ -135,6 +135,7 @@ func (v *env) put(coll, name string, data []byte) {
 }
 
 func TestInitialSyncAllKinds(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, eastest.Config{}, Config{WindowSize: 2})
 	for i := range 5 {
 		v.addEvent(fmt.Sprintf("Event %d", i), fmt.Sprintf("uid-%d", i))
@@ -186,6 +187,7 @@ func keys(m map[string]string) []string {
 }
 
 func TestServerChangesReachDAV(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, eastest.Config{EmptySyncWhenUnchanged: true}, Config{})
 	id := v.addEvent("Standup", "su-1")
 	gone := v.addEvent("Retro", "re-1")
@@ -209,6 +211,7 @@ func TestServerChangesReachDAV(t *testing.T) {
 }
 
 func TestDAVWritesReachServer(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, eastest.Config{}, Config{})
 	v.syncOnce()
 	v.put("calendar", "new-1.ics", icsEvent("new-1", "Lunch", "Canteen"))
@@ -235,6 +238,7 @@ func TestDAVWritesReachServer(t *testing.T) {
 }
 
 func TestConflictPolicies(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		policy      convert.Policy
 		wantSummary string
@@ -285,6 +289,7 @@ func TestConflictPolicies(t *testing.T) {
 }
 
 func TestEditBeatsDelete(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, eastest.Config{}, Config{})
 	id := v.addEvent("Review", "rv-1")
 	v.syncOnce()
@@ -303,6 +308,7 @@ func TestEditBeatsDelete(t *testing.T) {
 }
 
 func TestInvalidSyncKeyResyncsWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, eastest.Config{}, Config{})
 	for i := range 3 {
 		v.addEvent(fmt.Sprintf("E%d", i), fmt.Sprintf("e-%d", i))
@@ -321,6 +327,7 @@ func TestInvalidSyncKeyResyncsWithoutDuplicates(t *testing.T) {
 }
 
 func TestFaultsConverge(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, eastest.Config{}, Config{WindowSize: 3})
 	for i := range 7 {
 		v.addEvent(fmt.Sprintf("S%d", i), fmt.Sprintf("s-%d", i))
@@ -364,6 +371,7 @@ func TestFaultsConverge(t *testing.T) {
 }
 
 func TestPoisonedItemDoesNotBlock(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t, eastest.Config{}, Config{})
 	v.syncOnce()
 	// An RRULE EAS cannot hold: the converter refuses it.
@@ -384,6 +392,7 @@ func TestPoisonedItemDoesNotBlock(t *testing.T) {
 }
 
 func TestPingWakesOnBothSides(t *testing.T) {
+	t.Parallel()
 	// One heartbeat "second" is 50ms: a 60-unit Ping lasts 3s unless
 	// something interrupts it.
 	v := newEnv(t, eastest.Config{HeartbeatUnit: 50 * time.Millisecond, MinHeartbeat: 1}, Config{Heartbeat: 60 * time.Second})

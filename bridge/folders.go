@@ -156,8 +156,10 @@ func (e *Engine) syncFolders(ctx context.Context) error {
 			}
 		}
 	}
-	if err := e.st.SetMeta(ctx, metaFolderSyncKey, fc.SyncKey); err != nil {
-		return err
+	if fc.SyncKey != key {
+		if err := e.st.SetMeta(ctx, metaFolderSyncKey, fc.SyncKey); err != nil {
+			return err
+		}
 	}
 	e.needFolderSync = false
 	return nil

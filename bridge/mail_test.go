@@ -33,6 +33,7 @@ func mailMsg(i int) []byte {
 }
 
 func TestMailMirroredByteForByte(t *testing.T) {
+	t.Parallel()
 	v, md := newMailEnv(t)
 	inbox := v.srv.FolderID("alice", eastest.TypeInbox)
 	var ids []string
@@ -83,6 +84,7 @@ func TestMailMirroredByteForByte(t *testing.T) {
 }
 
 func TestMailLocalChangesReachServer(t *testing.T) {
+	t.Parallel()
 	v, md := newMailEnv(t)
 	ctx := context.Background()
 	inbox := v.srv.FolderID("alice", eastest.TypeInbox)
@@ -153,6 +155,7 @@ func TestMailLocalChangesReachServer(t *testing.T) {
 }
 
 func TestMailMoveWithoutDuplicate(t *testing.T) {
+	t.Parallel()
 	v, md := newMailEnv(t)
 	ctx := context.Background()
 	inbox := v.srv.FolderID("alice", eastest.TypeInbox)

@@ -185,7 +185,7 @@ func (e *Engine) pingAnswered(r pingResult) error {
 		e.mu.Lock()
 		e.status.lastPush = now
 		e.mu.Unlock()
-		_ = e.st.SetMeta(context.Background(), metaLastPush, now.Format(time.RFC3339))
+		e.setMeta(context.Background(), metaLastPush, now.Format(time.RFC3339))
 	case eas.PingBadHeartbeat:
 		if r.res.HeartbeatInterval > 0 {
 			e.heartbeat = r.res.HeartbeatInterval

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/easbridge/easbridge/bridge/convert"
 	"github.com/easbridge/easbridge/bridge/store"
@@ -199,6 +198,7 @@ func (e *Engine) finish(ctx context.Context, st *collSync, cr *eas.CollectionRes
 		}
 	}
 	if newKey == c.SyncKey && len(results) == 0 && len(st.changes) == 0 {
+		e.markSynced(ctx, c.Name)
 		return false, nil // an empty answer: no changes
 	}
 	err := e.st.ApplySync(ctx, c.ID, c.SyncKey, newKey, results, st.changes)
@@ -209,8 +209,8 @@ func (e *Engine) finish(ctx context.Context, st *collSync, cr *eas.CollectionRes
 		return false, err
 	}
 	e.dropSentMail(st)
-	_ = e.st.SetMeta(ctx, metaSyncedAt+c.Name, time.Now().UTC().Format(time.RFC3339))
-	_ = e.st.SetMeta(ctx, metaCollError+c.Name, "")
+	e.markSynced(ctx, c.Name)
+	e.setMeta(ctx, metaCollError+c.Name, "")
 	advanced := newKey != c.SyncKey
 	return cr.MoreAvailable || (advanced && (c.SyncKey == "0" || len(st.sent) > 0 || len(st.mailSent) > 0 || len(results) > 0)), nil
 }
@@ -236,7 +236,7 @@ func (e *Engine) collectionFailed(ctx context.Context, c store.Collection, cr *e
 		return true, e.st.SetSyncKey(ctx, c.ID, c.SyncKey, "0")
 	}
 	e.log.Warn("collection sync failed", "collection", c.Name, "err", cr.Err)
-	_ = e.st.SetMeta(ctx, metaCollError+c.Name, cr.Err.Error())
+	e.setMeta(ctx, metaCollError+c.Name, cr.Err.Error())
 	return false, nil
 }
 
