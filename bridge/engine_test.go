@@ -18,14 +18,14 @@ import (
 
 // env is an engine wired to an in-process EAS server and a real store.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	srv *eastest.Server
 	st  *store.Store
 	e   *Engine
 	cal string // the server's default calendar
 }
 
-func newEnv(t *testing.T, scfg eastest.Config, ecfg Config) *env {
+func newEnv(t testing.TB, scfg eastest.Config, ecfg Config) *env {
 	t.Helper()
 	if scfg.HeartbeatUnit == 0 {
 		scfg.HeartbeatUnit = time.Millisecond
@@ -432,5 +432,59 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestCollectionMadeOnDesktopIsCreatedOnServer(t *testing.T) {
+	t.Parallel()
+	v := newEnv(t, eastest.Config{}, Config{})
+	v.syncOnce()
+	if _, err := v.e.DAV().CreateCollection(context.Background(), dav.Collection{ID: "team", Kind: dav.KindEvents, DisplayName: "Team"}); err != nil {
+		t.Fatal(err)
+	}
+	v.put("team", "t-1.ics", icsEvent("t-1", "Team lunch", "X"))
+	v.syncOnce()
+	v.syncOnce()
+	var id string
+	for _, f := range v.srv.Folders("alice") {
+		if f.Name == "Team" && f.Type == eastest.TypeUserCalendar {
+			id = f.ID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no Team calendar on the server: %+v", v.srv.Folders("alice"))
+	}
+	if ids := v.srv.ItemIDs("alice", id); len(ids) != 1 {
+		t.Fatalf("Team calendar on the server holds %d items", len(ids))
+	}
+	colls, _ := v.st.Collections(context.Background())
+	n := 0
+	for _, c := range colls {
+		if c.ServerID == id {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d collections map the new folder (want 1, no duplicate from FolderSync)", n)
+	}
+}
+
+// BenchmarkInitialSync measures the initial sync of 500 events and 500
+// contacts from the in-process server into a fresh store.
+func BenchmarkInitialSync(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		v := newEnv(b, eastest.Config{}, Config{})
+		contacts := v.srv.FolderID("alice", eastest.TypeContacts)
+		for i := range 500 {
+			v.addEvent(fmt.Sprintf("Event %d", i), fmt.Sprintf("bench-%d", i))
+			if _, err := v.srv.AddItem("alice", contacts, &eas.Contact{FirstName: "Zoë", LastName: fmt.Sprint("N", i), Email1Address: "z@example.net"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		if err := v.e.SyncOnce(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
