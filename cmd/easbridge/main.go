@@ -28,6 +28,7 @@ var commands = map[string]command{
 	"sync":      syncCommand,
 	"status":    statusCommand,
 	"service":   serviceCommand,
+	"clients":   clientsCommand,
 }
 
 func main() {
