@@ -63,20 +63,10 @@ func (c *Client) GetItemEstimate(ctx context.Context, reqs []EstimateRequest) ([
 		if d == nil {
 			return ErrEmptyResponse
 		}
-		for {
-			t, ok, err := d.Child()
-			if err != nil || !ok {
-				return err
-			}
+		return d.Each(func(t wbxml.Tag) error {
 			switch t {
 			case wbxml.GetItemEstimateStatus:
-				st, err := readInt(d)
-				if err != nil {
-					return err
-				}
-				if st != 1 {
-					return commandStatusError("GetItemEstimate", st)
-				}
+				return readStatus(d, func(st int) error { return commandStatusError("GetItemEstimate", st) })
 			case wbxml.GetItemEstimateResponse:
 				est, err := decodeEstimate(d)
 				if err != nil {
@@ -86,53 +76,38 @@ func (c *Client) GetItemEstimate(ctx context.Context, reqs []EstimateRequest) ([
 					return commandStatusError("GetItemEstimate", est.Status)
 				}
 				out = append(out, est)
-			default:
-				if err := d.Skip(); err != nil {
-					return err
-				}
+				return nil
 			}
-		}
+			return d.Skip()
+		})
 	})
 	return out, err
 }
 
 func decodeEstimate(d *wbxml.Decoder) (Estimate, error) {
 	var est Estimate
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return est, err
-		}
+	err := d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.GetItemEstimateStatus:
 			est.Status, err = readInt(d)
 		case wbxml.GetItemEstimateCollection:
-			err = nil
-			for {
-				ct, ok, cerr := d.Child()
-				if cerr != nil {
-					return est, cerr
-				}
-				if !ok {
-					break
-				}
-				switch ct {
+			err = d.Each(func(t wbxml.Tag) error {
+				var err error
+				switch t {
 				case wbxml.GetItemEstimateCollectionId:
-					est.CollectionID, cerr = d.Text()
+					est.CollectionID, err = d.Text()
 				case wbxml.GetItemEstimateEstimate:
-					est.Count, cerr = readInt(d)
+					est.Count, err = readInt(d)
 				default:
-					cerr = d.Skip()
+					err = d.Skip()
 				}
-				if cerr != nil {
-					return est, cerr
-				}
-			}
+				return err
+			})
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return est, err
-		}
-	}
+		return err
+	})
+	return est, err
 }

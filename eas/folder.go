@@ -97,17 +97,11 @@ func (c *Client) FolderSync(ctx context.Context, syncKey string) (*FolderChanges
 }
 
 func decodeFolderSync(d *wbxml.Decoder, fc *FolderChanges) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.FolderHierarchyStatus:
-			var st int
-			if st, err = readInt(d); err == nil && st != 1 {
-				return folderStatusError("FolderSync", st)
-			}
+			err = readStatus(d, func(st int) error { return folderStatusError("FolderSync", st) })
 		case wbxml.FolderHierarchySyncKey:
 			fc.SyncKey, err = d.Text()
 		case wbxml.FolderHierarchyChanges:
@@ -115,18 +109,12 @@ func decodeFolderSync(d *wbxml.Decoder, fc *FolderChanges) error {
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func decodeFolderChanges(d *wbxml.Decoder, fc *FolderChanges) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		switch t {
 		case wbxml.FolderHierarchyAdd, wbxml.FolderHierarchyUpdate:
 			var f Folder
@@ -145,19 +133,15 @@ func decodeFolderChanges(d *wbxml.Decoder, fc *FolderChanges) error {
 			}
 			fc.Deleted = append(fc.Deleted, f.ServerID)
 		default:
-			if err := d.Skip(); err != nil {
-				return err
-			}
+			return d.Skip()
 		}
-	}
+		return nil
+	})
 }
 
 func decodeFolder(d *wbxml.Decoder, f *Folder) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.FolderHierarchyServerId:
 			f.ServerID, err = d.Text()
@@ -172,10 +156,8 @@ func decodeFolder(d *wbxml.Decoder, f *Folder) error {
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // folderStatusError maps the FolderSync/Create/Update/Delete statuses of
@@ -263,17 +245,11 @@ func (c *Client) folderCommand(ctx context.Context, cmd string, root wbxml.Tag, 
 		if d == nil {
 			return ErrEmptyResponse
 		}
-		for {
-			t, ok, err := d.Child()
-			if err != nil || !ok {
-				return err
-			}
+		return d.Each(func(t wbxml.Tag) error {
+			var err error
 			switch t {
 			case wbxml.FolderHierarchyStatus:
-				var st int
-				if st, err = readInt(d); err == nil && st != 1 {
-					return folderStatusError(cmd, st)
-				}
+				err = readStatus(d, func(st int) error { return folderStatusError(cmd, st) })
 			case wbxml.FolderHierarchySyncKey:
 				*newKey, err = d.Text()
 			case wbxml.FolderHierarchyServerId:
@@ -285,9 +261,7 @@ func (c *Client) folderCommand(ctx context.Context, cmd string, root wbxml.Tag, 
 			default:
 				err = d.Skip()
 			}
-			if err != nil {
-				return err
-			}
-		}
+			return err
+		})
 	})
 }

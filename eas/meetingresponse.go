@@ -65,27 +65,14 @@ func (c *Client) MeetingResponse(ctx context.Context, replies []MeetingReply) ([
 		if d == nil {
 			return ErrEmptyResponse
 		}
-		for {
-			t, ok, err := d.Child()
-			if err != nil || !ok {
-				return err
-			}
+		return d.Each(func(t wbxml.Tag) error {
 			if t != wbxml.MeetingResponseResult {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
+				return d.Skip()
 			}
 			var r MeetingResult
-			for {
-				ft, ok, err := d.Child()
-				if err != nil {
-					return err
-				}
-				if !ok {
-					break
-				}
-				switch ft {
+			err := d.Each(func(t wbxml.Tag) error {
+				var err error
+				switch t {
 				case wbxml.MeetingResponseRequestId:
 					r.RequestID, err = d.Text()
 				case wbxml.MeetingResponseStatus:
@@ -95,15 +82,17 @@ func (c *Client) MeetingResponse(ctx context.Context, replies []MeetingReply) ([
 				default:
 					err = d.Skip()
 				}
-				if err != nil {
-					return err
-				}
+				return err
+			})
+			if err != nil {
+				return err
 			}
 			if r.Status > 100 {
 				return commandStatusError("MeetingResponse", r.Status)
 			}
 			out = append(out, r)
-		}
+			return nil
+		})
 	})
 	return out, err
 }

@@ -47,11 +47,7 @@ func (c *Client) MoveItems(ctx context.Context, moves []Move) ([]MoveResult, err
 		if d == nil {
 			return ErrEmptyResponse
 		}
-		for {
-			t, ok, err := d.Child()
-			if err != nil || !ok {
-				return err
-			}
+		return d.Each(func(t wbxml.Tag) error {
 			if t == wbxml.MoveStatus { // a top-level status: the request failed
 				st, err := readInt(d)
 				if err != nil {
@@ -60,21 +56,12 @@ func (c *Client) MoveItems(ctx context.Context, moves []Move) ([]MoveResult, err
 				return commandStatusError("MoveItems", st)
 			}
 			if t != wbxml.MoveResponse {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
+				return d.Skip()
 			}
 			var r MoveResult
-			for {
-				ft, ok, err := d.Child()
-				if err != nil {
-					return err
-				}
-				if !ok {
-					break
-				}
-				switch ft {
+			err := d.Each(func(t wbxml.Tag) error {
+				var err error
+				switch t {
 				case wbxml.MoveSrcMsgId:
 					r.SrcMsgID, err = d.Text()
 				case wbxml.MoveDstMsgId:
@@ -84,15 +71,17 @@ func (c *Client) MoveItems(ctx context.Context, moves []Move) ([]MoveResult, err
 				default:
 					err = d.Skip()
 				}
-				if err != nil {
-					return err
-				}
+				return err
+			})
+			if err != nil {
+				return err
 			}
 			if r.Status > 100 {
 				return commandStatusError("MoveItems", r.Status)
 			}
 			out = append(out, r)
-		}
+			return nil
+		})
 	})
 	return out, err
 }

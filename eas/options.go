@@ -177,6 +177,19 @@ func readInt(d *wbxml.Decoder) (int, error) {
 	return n, nil
 }
 
+// readStatus reads a Status element of a response: nil for 1, success,
+// and for any other value the error toErr maps it to.
+func readStatus(d *wbxml.Decoder, toErr func(status int) error) error {
+	st, err := readInt(d)
+	if err != nil {
+		return err
+	}
+	if st != 1 {
+		return toErr(st)
+	}
+	return nil
+}
+
 // encode builds a WBXML request body.
 func encode(build func(e *wbxml.Encoder)) ([]byte, error) {
 	var b strings.Builder

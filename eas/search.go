@@ -56,30 +56,15 @@ func (c *Client) SearchGAL(ctx context.Context, query string, max int) (*GALResu
 		if d == nil {
 			return ErrEmptyResponse
 		}
-		for {
-			t, ok, err := d.Child()
-			if err != nil || !ok {
-				return err
-			}
+		return d.Each(func(t wbxml.Tag) error {
 			switch t {
 			case wbxml.SearchStatus:
-				st, err := readInt(d)
-				if err != nil {
-					return err
-				}
-				if st != 1 {
-					return searchStatusError(st)
-				}
+				return readStatus(d, searchStatusError)
 			case wbxml.SearchResponse:
-				if err := decodeSearchResponse(d, res); err != nil {
-					return err
-				}
-			default:
-				if err := d.Skip(); err != nil {
-					return err
-				}
+				return decodeSearchResponse(d, res)
 			}
-		}
+			return d.Skip()
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -98,71 +83,41 @@ func searchStatusError(st int) error {
 }
 
 func decodeSearchResponse(d *wbxml.Decoder, res *GALResult) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		if t != wbxml.SearchStore {
-			if err := d.Skip(); err != nil {
-				return err
-			}
-			continue
+			return d.Skip()
 		}
-		for {
-			st, ok, err := d.Child()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
-			switch st {
+		return d.Each(func(t wbxml.Tag) error {
+			switch t {
 			case wbxml.SearchStatus:
-				var n int
-				if n, err = readInt(d); err == nil && n != 1 {
-					return searchStatusError(n)
-				}
+				return readStatus(d, searchStatusError)
 			case wbxml.SearchTotal:
+				var err error
 				res.Total, err = readInt(d)
+				return err
 			case wbxml.SearchResult:
 				var e GALEntry
-				err = decodeGALResult(d, &e)
-				if err == nil && e != (GALEntry{}) {
+				if err := decodeGALResult(d, &e); err != nil {
+					return err
+				}
+				if e != (GALEntry{}) {
 					res.Entries = append(res.Entries, e)
 				}
-			default:
-				err = d.Skip()
+				return nil
 			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+			return d.Skip()
+		})
+	})
 }
 
 func decodeGALResult(d *wbxml.Decoder, e *GALEntry) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		if t != wbxml.SearchProperties {
-			if err := d.Skip(); err != nil {
-				return err
-			}
-			continue
+			return d.Skip()
 		}
-		for {
-			pt, ok, err := d.Child()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
+		return d.Each(func(t wbxml.Tag) error {
 			var dst *string
-			switch pt {
+			switch t {
 			case wbxml.GALDisplayName:
 				dst = &e.DisplayName
 			case wbxml.GALFirstName:
@@ -187,13 +142,11 @@ func decodeGALResult(d *wbxml.Decoder, e *GALEntry) error {
 				dst = &e.MobilePhone
 			}
 			if dst == nil {
-				err = d.Skip()
-			} else {
-				*dst, err = d.Text()
+				return d.Skip()
 			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+			var err error
+			*dst, err = d.Text()
+			return err
+		})
+	})
 }

@@ -81,25 +81,12 @@ func (c *Client) compose(ctx context.Context, cmd string, root wbxml.Tag, m *Mes
 		if d == nil {
 			return nil // success (MS-ASCMD 2.2.1.17.1.2)
 		}
-		for {
-			t, ok, err := d.Child()
-			if err != nil || !ok {
-				return err
-			}
+		return d.Each(func(t wbxml.Tag) error {
 			if t != wbxml.ComposeMailStatus {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
+				return d.Skip()
 			}
-			st, err := readInt(d)
-			if err != nil {
-				return err
-			}
-			if st != 1 {
-				return commandStatusError(cmd, st)
-			}
-		}
+			return readStatus(d, func(st int) error { return commandStatusError(cmd, st) })
+		})
 	})
 }
 

@@ -80,50 +80,19 @@ func (c *Client) settings(ctx context.Context, build func(e *wbxml.Encoder), par
 		if d == nil {
 			return ErrEmptyResponse
 		}
-		for {
-			t, ok, err := d.Child()
-			if err != nil || !ok {
-				return err
-			}
-			if t == wbxml.SettingsStatus {
-				st, err := readInt(d)
-				if err != nil {
-					return err
-				}
-				if st != 1 {
-					return commandStatusError("Settings", st)
-				}
-				continue
-			}
-			if err := part(d, t); err != nil {
-				return err
-			}
-		}
+		return sectionStatus(d, func(t wbxml.Tag) error { return part(d, t) })
 	})
 }
 
-// sectionStatus reads a Status child of a Settings section; other
-// children go to fn.
+// sectionStatus reads a Status child of the Settings response or of one
+// of its sections; other children go to fn.
 func sectionStatus(d *wbxml.Decoder, fn func(t wbxml.Tag) error) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		if t == wbxml.SettingsStatus {
-			st, err := readInt(d)
-			if err != nil {
-				return err
-			}
-			if st != 1 {
-				return commandStatusError("Settings", st)
-			}
-			continue
+			return readStatus(d, func(st int) error { return commandStatusError("Settings", st) })
 		}
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
+		return fn(t)
+	})
 }
 
 // SetDeviceInformation sends Config.DeviceInformation (or di, if not nil)
@@ -175,11 +144,8 @@ func (c *Client) UserInformation(ctx context.Context) (*UserInformation, error) 
 // decodeUserInfo walks Get, Accounts, Account and EmailAddresses, which
 // nest differently in 12.1/14.0 and 14.1.
 func decodeUserInfo(d *wbxml.Decoder, ui *UserInformation) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.SettingsAccounts, wbxml.SettingsAccount, wbxml.SettingsEmailAddresses:
 			err = decodeUserInfo(d, ui)
@@ -197,10 +163,8 @@ func decodeUserInfo(d *wbxml.Decoder, ui *UserInformation) error {
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // Oof reads the Out of Office settings (Settings Oof Get, text bodies).
@@ -230,11 +194,8 @@ func (c *Client) Oof(ctx context.Context) (*OofSettings, error) {
 }
 
 func decodeOof(d *wbxml.Decoder, o *OofSettings) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.SettingsOofState:
 			o.State, err = readInt(d)
@@ -249,18 +210,13 @@ func decodeOof(d *wbxml.Decoder, o *OofSettings) error {
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func decodeOofMessage(d *wbxml.Decoder, m *OofMessage) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.SettingsAppliesToInternal:
 			m.Audience, err = "Internal", d.Skip()
@@ -279,10 +235,8 @@ func decodeOofMessage(d *wbxml.Decoder, m *OofMessage) error {
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // readTime reads an MS-ASDTYPE dateTime (2.3): "2026-11-25T14:00:00.000Z",
