@@ -95,9 +95,68 @@ func Open(opts Options) (Store, Choice, error) {
 		k := &Keyring{Timeout: opts.Timeout}
 		err := k.Probe()
 		if err == nil {
-			return k, Choice{Backend: BackendKeyring, Where: keyringName}, nil
+			return &migrating{keyring: k, file: &File{Path: path}},
+				Choice{Backend: BackendKeyring, Where: keyringName}, nil
 		}
 		reason = err.Error()
 	}
 	return &File{Path: path}, Choice{Backend: BackendFile, Where: path, Reason: reason}, nil
+}
+
+// migrating is the keyring with the fallback file behind it: a secret
+// stored in the file while the keyring was unreachable (a locked keyring
+// at boot, a session without a bus) is still found, and moves into the
+// keyring the next time it is set.
+type migrating struct {
+	keyring Store
+	file    *File
+}
+
+func (m *migrating) Get(service, account string) (string, error) {
+	v, err := m.keyring.Get(service, account)
+	if !errors.Is(err, ErrNotFound) || !fileExists(m.file.Path) {
+		return v, err
+	}
+	if fv, ferr := m.file.Get(service, account); ferr == nil {
+		return fv, nil
+	}
+	return v, err
+}
+
+func (m *migrating) Set(service, account, value string) error {
+	if err := m.keyring.Set(service, account, value); err != nil {
+		return err
+	}
+	if fileExists(m.file.Path) {
+		if err := m.file.Delete(service, account); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("secret: stored in the keyring, but the old copy stays in %s: %w", m.file.Path, err)
+		}
+	}
+	return nil
+}
+
+func (m *migrating) Delete(service, account string) error {
+	kerr := m.keyring.Delete(service, account)
+	ferr := ErrNotFound
+	if fileExists(m.file.Path) {
+		ferr = m.file.Delete(service, account)
+	}
+	switch {
+	case kerr == nil || ferr == nil:
+		if kerr != nil && !errors.Is(kerr, ErrNotFound) {
+			return kerr
+		}
+		if ferr != nil && !errors.Is(ferr, ErrNotFound) {
+			return ferr
+		}
+		return nil
+	case errors.Is(kerr, ErrNotFound):
+		return ferr
+	}
+	return kerr
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
