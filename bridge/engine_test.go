@@ -171,6 +171,15 @@ func TestInitialSyncAllKinds(t *testing.T) {
 	if kinds[store.KindEvents] == 0 || kinds[store.KindJournal] == 0 || kinds[store.KindMail] == 0 {
 		t.Errorf("folder mapping: %v", kinds)
 	}
+	s, err := ReadStatus(context.Background(), "test", v.st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range s.Folders {
+		if f.Name == "calendar" && (f.Estimate != 5 || f.Items != 5 || f.SyncedAt == nil) {
+			t.Errorf("calendar status: %+v", f)
+		}
+	}
 	// A second cycle with nothing new changes nothing.
 	v.syncOnce()
 	if got := v.objects("calendar"); len(got) != 5 {

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,7 +31,10 @@ type FolderStatus struct {
 	SyncKey     string     `json:"sync_key"`
 	SyncedAt    *time.Time `json:"synced_at,omitempty"`
 	Pending     int        `json:"pending_outbox"`
-	LastError   string     `json:"last_error,omitempty"`
+	// Estimate is the server's item count at the start of the initial
+	// sync (GetItemEstimate), 0 when unknown.
+	Estimate  int    `json:"initial_estimate,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // Problem is a conflict or a quarantined item.
@@ -74,6 +78,9 @@ func ReadStatus(ctx context.Context, account string, st *store.Store, md *maildi
 		}
 		f.SyncedAt = metaTime(ctx, st, metaSyncedAt+c.Name)
 		f.LastError, _ = st.Meta(ctx, metaCollError+c.Name)
+		if v, _ := st.Meta(ctx, metaEstimate+c.Name); v != "" {
+			f.Estimate, _ = strconv.Atoi(v)
+		}
 		s.Folders = append(s.Folders, f)
 	}
 	conflicts, err := st.Conflicts(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/easbridge/easbridge/bridge/convert"
@@ -40,11 +41,18 @@ func (e *Engine) syncable(ctx context.Context) ([]store.Collection, error) {
 // syncAll syncs every collection until none has more to bring or to send.
 func (e *Engine) syncAll(ctx context.Context) error {
 	resets := map[int64]int{}
+	initial := map[int64]bool{} // collections starting from key 0: estimate wanted
 	for round := 0; round < maxRounds; round++ {
 		colls, err := e.syncable(ctx)
 		if err != nil {
 			return err
 		}
+		for _, c := range colls {
+			if c.SyncKey == "0" {
+				initial[c.ID] = true
+			}
+		}
+		e.estimate(ctx, colls, initial)
 		more := false
 		for i := 0; i < len(colls); i += collectionsPerSync {
 			m, err := e.syncBatch(ctx, colls[i:min(i+collectionsPerSync, len(colls))], resets)
@@ -58,6 +66,50 @@ func (e *Engine) syncAll(ctx context.Context) error {
 		}
 	}
 	return errors.New("bridge: the server keeps reporting more changes")
+}
+
+// metaEstimate + collection name holds the item count GetItemEstimate
+// gave at the start of the collection's initial sync.
+const metaEstimate = "engine-estimate:"
+
+// estimate asks GetItemEstimate (MS-ASCMD 2.2.1.9) how many items the
+// initial sync of each primed collection in initial will bring, and logs
+// and records it as progress information. It needs a key the server gave,
+// so it runs after the priming Sync with key 0; failures only lose the
+// estimate.
+func (e *Engine) estimate(ctx context.Context, colls []store.Collection, initial map[int64]bool) {
+	var reqs []eas.EstimateRequest
+	names := map[string]string{}
+	for _, c := range colls {
+		if !initial[c.ID] || c.SyncKey == "0" {
+			continue
+		}
+		delete(initial, c.ID)
+		f := eas.FilterType(0)
+		switch c.Kind {
+		case store.KindEvents:
+			f = e.cfg.CalendarFilter
+		case store.KindMail:
+			f = e.cfg.MailFilter
+		}
+		reqs = append(reqs, eas.EstimateRequest{CollectionID: c.ServerID, SyncKey: c.SyncKey, Class: classOf(c.Kind), FilterType: f})
+		names[c.ServerID] = c.Name
+	}
+	if len(reqs) == 0 {
+		return
+	}
+	est, err := e.c.GetItemEstimate(ctx, reqs)
+	if err != nil {
+		e.log.Info("no item estimate for the initial sync", "err", err)
+		return
+	}
+	for _, x := range est {
+		if x.Status != 1 || names[x.CollectionID] == "" {
+			continue
+		}
+		e.log.Info("initial sync", "collection", names[x.CollectionID], "estimated_items", x.Count)
+		e.setMeta(ctx, metaEstimate+names[x.CollectionID], strconv.Itoa(x.Count))
+	}
 }
 
 // syncOptions are the Options of a collection's Sync.
