@@ -116,11 +116,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // decodeFetchProperties walks Properties: ContentType, Data or Part, and
 // a Body with Data or Part (for MIME).
 func decodeFetchProperties(d *wbxml.Decoder, res *FetchResult, w io.Writer, part *int) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.AirSyncBaseContentType:
 			res.ContentType, err = d.Text()
@@ -133,10 +130,8 @@ func decodeFetchProperties(d *wbxml.Decoder, res *FetchResult, w io.Writer, part
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // itemOperationsFetch sends one ItemOperations Fetch and hands its
@@ -194,72 +189,32 @@ func (c *Client) itemOperationsFetch(ctx context.Context, multi bool, build func
 }
 
 func decodeItemOperations(d *wbxml.Decoder, props func(d *wbxml.Decoder) error) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		switch t {
 		case wbxml.ItemOperationsStatus:
-			st, err := readInt(d)
-			if err != nil {
-				return err
-			}
-			if st != 1 {
-				return itemOperationsStatusError(st)
-			}
+			return readStatus(d, itemOperationsStatusError)
 		case wbxml.ItemOperationsResponse:
-			for {
-				ft, ok, err := d.Child()
-				if err != nil {
-					return err
+			return d.Each(func(t wbxml.Tag) error {
+				if t != wbxml.ItemOperationsFetch {
+					return d.Skip()
 				}
-				if !ok {
-					break
-				}
-				if ft != wbxml.ItemOperationsFetch {
-					if err := d.Skip(); err != nil {
-						return err
-					}
-					continue
-				}
-				if err := decodeFetch(d, props); err != nil {
-					return err
-				}
-			}
-		default:
-			if err := d.Skip(); err != nil {
-				return err
-			}
+				return decodeFetch(d, props)
+			})
 		}
-	}
+		return d.Skip()
+	})
 }
 
 func decodeFetch(d *wbxml.Decoder, props func(d *wbxml.Decoder) error) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		switch t {
 		case wbxml.ItemOperationsStatus:
-			st, err := readInt(d)
-			if err != nil {
-				return err
-			}
-			if st != 1 {
-				return itemOperationsStatusError(st)
-			}
+			return readStatus(d, itemOperationsStatusError)
 		case wbxml.ItemOperationsProperties:
-			if err := props(d); err != nil {
-				return err
-			}
-		default:
-			if err := d.Skip(); err != nil {
-				return err
-			}
+			return props(d)
 		}
-	}
+		return d.Skip()
+	})
 }
 
 func itemOperationsStatusError(st int) error {

@@ -190,6 +190,21 @@ func readStatus(d *wbxml.Decoder, toErr func(status int) error) error {
 	return nil
 }
 
+// readTexts reads the text of every child of the current element, whatever
+// its tag, as in Ping Folders or a Provision application list. On error
+// it returns what it read before it.
+func readTexts(d *wbxml.Decoder) ([]string, error) {
+	var out []string
+	err := d.Each(func(wbxml.Tag) error {
+		s, err := d.Text()
+		if err == nil {
+			out = append(out, s)
+		}
+		return err
+	})
+	return out, err
+}
+
 // encode builds a WBXML request body.
 func encode(build func(e *wbxml.Encoder)) ([]byte, error) {
 	var b strings.Builder

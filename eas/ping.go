@@ -108,11 +108,8 @@ var (
 )
 
 func decodePing(d *wbxml.Decoder, res *PingResult) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.PingStatus:
 			var n int
@@ -125,25 +122,12 @@ func decodePing(d *wbxml.Decoder, res *PingResult) error {
 		case wbxml.PingMaxFolders:
 			res.MaxFolders, err = readInt(d)
 		case wbxml.PingFolders:
-			for {
-				_, ok, err := d.Child()
-				if err != nil {
-					return err
-				}
-				if !ok {
-					break
-				}
-				s, err := d.Text()
-				if err != nil {
-					return err
-				}
-				res.Folders = append(res.Folders, s)
-			}
+			var ids []string
+			ids, err = readTexts(d)
+			res.Folders = append(res.Folders, ids...)
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }

@@ -151,47 +151,30 @@ func decodeProvision(d *wbxml.Decoder) (*Policy, bool, error) {
 	var pol *Policy
 	wipe := false
 	status := 0
-	for {
-		t, ok, err := d.Child()
-		if err != nil {
-			return nil, false, err
-		}
-		if !ok {
-			break
-		}
+	err := d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.ProvisionStatus:
-			if status, err = readInt(d); err != nil {
-				return nil, false, err
-			}
+			status, err = readInt(d)
 		case wbxml.ProvisionRemoteWipe:
 			wipe = true
 			err = d.Skip()
 		case wbxml.ProvisionPolicies:
-			for {
-				pt, ok, err := d.Child()
-				if err != nil {
-					return nil, false, err
+			err = d.Each(func(t wbxml.Tag) error {
+				if t != wbxml.ProvisionPolicy {
+					return d.Skip()
 				}
-				if !ok {
-					break
-				}
-				if pt != wbxml.ProvisionPolicy {
-					if err := d.Skip(); err != nil {
-						return nil, false, err
-					}
-					continue
-				}
-				if pol, err = decodePolicy(d); err != nil {
-					return nil, false, err
-				}
-			}
+				var err error
+				pol, err = decodePolicy(d)
+				return err
+			})
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return nil, false, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	if status != 1 && !wipe {
 		return nil, false, commandStatusError("Provision", status)
@@ -204,14 +187,8 @@ func decodeProvision(d *wbxml.Decoder) (*Policy, bool, error) {
 
 func decodePolicy(d *wbxml.Decoder) (*Policy, error) {
 	p := &Policy{}
-	for {
-		t, ok, err := d.Child()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return p, nil
-		}
+	err := d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.ProvisionPolicyType:
 			p.Type, err = d.Text()
@@ -224,36 +201,27 @@ func decodePolicy(d *wbxml.Decoder) (*Policy, error) {
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return p, nil
 }
 
 func decodePolicyData(d *wbxml.Decoder, p *Policy) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		if t != wbxml.ProvisionEASProvisionDoc {
-			if err := d.Skip(); err != nil {
-				return err
-			}
-			continue
+			return d.Skip()
 		}
-		for {
-			st, ok, err := d.Child()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
-			name := tagName(st)
+		return d.Each(func(t wbxml.Tag) error {
+			name := tagName(t)
 			var val string
+			var err error
 			if name == "ApprovedApplicationList" || name == "UnapprovedInROMApplicationList" {
-				val, err = decodeList(d)
+				var vals []string
+				vals, err = readTexts(d)
+				val = strings.Join(vals, ",")
 			} else {
 				val, err = d.Text()
 			}
@@ -261,26 +229,9 @@ func decodePolicyData(d *wbxml.Decoder, p *Policy) error {
 				return err
 			}
 			p.set(name, strings.TrimSpace(val))
-		}
-	}
-}
-
-func decodeList(d *wbxml.Decoder) (string, error) {
-	var vals []string
-	for {
-		_, ok, err := d.Child()
-		if err != nil {
-			return "", err
-		}
-		if !ok {
-			return strings.Join(vals, ","), nil
-		}
-		s, err := d.Text()
-		if err != nil {
-			return "", err
-		}
-		vals = append(vals, s)
-	}
+			return nil
+		})
+	})
 }
 
 // tagName is the element name of t without its code page.
