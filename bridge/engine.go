@@ -76,8 +76,11 @@ type Engine struct {
 	maxPingFolders int
 	needFolderSync bool
 	noPing         bool
-	mailOut        map[int64][]mailChange
-	events         chan maildir.Event
+	// only, when not nil, limits the next cycle to these folders (by
+	// ServerId) plus those with local changes or a fresh key.
+	only    map[string]bool
+	mailOut map[int64][]mailChange
+	events  chan maildir.Event
 
 	metaCache map[string]string    // last meta values written
 	syncedAt  map[string]time.Time // last synced-at written per collection

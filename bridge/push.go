@@ -35,40 +35,42 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	failures := 0
 	reconciled := false
+	due := true // a cycle is due
 	for {
-		err := e.cycle(ctx)
-		if err == nil && !reconciled {
-			if err = e.reconcileFlags(ctx); err == nil {
-				reconciled = true
-				err = e.syncAll(ctx)
+		var err error
+		if due {
+			err = e.cycle(ctx)
+			if err == nil && !reconciled {
+				if err = e.reconcileFlags(ctx); err == nil {
+					reconciled = true
+					e.only = nil
+					err = e.syncAll(ctx)
+				}
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			e.recordError(err)
+			e.only = nil // after an error too: the retry covers everything
+		}
+		if err == nil {
+			due, err = e.waitForChanges(ctx)
+			if ctx.Err() != nil {
+				return nil
 			}
 		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		e.recordError(err)
 		if err != nil {
+			e.recordError(err)
 			failures++
 			d := backoff(err, failures)
 			e.log.Warn("sync failed, backing off", "err", err, "wait", d)
 			if !sleep(ctx, d) {
 				return nil
 			}
+			due = true
 			continue
 		}
 		failures = 0
-		if err := e.waitForChanges(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			e.recordError(err)
-			failures++
-			d := backoff(err, failures)
-			e.log.Warn("ping failed, backing off", "err", err, "wait", d)
-			if !sleep(ctx, d) {
-				return nil
-			}
-		}
 	}
 }
 
@@ -102,12 +104,13 @@ type pingResult struct {
 }
 
 // waitForChanges returns when the server reports changes, a local change
-// wakes the engine, or the heartbeat ends without changes (the caller then
-// runs a cycle, which is cheap when nothing changed).
-func (e *Engine) waitForChanges(ctx context.Context) error {
+// wakes the engine, or the heartbeat ends; due says whether a cycle is
+// needed, and e.only which collections it must cover (nil: all). A Ping
+// that expires without changes needs no Sync: the next Ping follows.
+func (e *Engine) waitForChanges(ctx context.Context) (due bool, err error) {
 	folders, err := e.pingFolders(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if e.noPing || len(folders) == 0 {
 		t := time.NewTimer(e.cfg.PollInterval)
@@ -115,11 +118,13 @@ func (e *Engine) waitForChanges(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-e.wake:
+			e.only = map[string]bool{}
 		case ev := <-e.events:
 			e.mailEvents(ctx, ev)
+			e.only = map[string]bool{}
 		case <-t.C:
 		}
-		return nil
+		return true, nil
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -131,16 +136,18 @@ func (e *Engine) waitForChanges(ctx context.Context) error {
 	}()
 	select {
 	case <-ctx.Done():
-		return nil
+		return false, nil
 	case <-e.wake:
 		cancel()
 		<-done
-		return nil
+		e.only = map[string]bool{}
+		return true, nil
 	case ev := <-e.events:
 		cancel()
 		<-done
 		e.mailEvents(ctx, ev)
-		return nil
+		e.only = map[string]bool{}
+		return true, nil
 	case r := <-done:
 		return e.pingAnswered(r)
 	}
@@ -164,20 +171,20 @@ func (e *Engine) mailEvents(ctx context.Context, ev maildir.Event) {
 }
 
 // pingAnswered adjusts the heartbeat and folder limit from a Ping answer
-// (MS-ASCMD 2.2.3.177.10).
-func (e *Engine) pingAnswered(r pingResult) error {
+// (MS-ASCMD 2.2.3.177.10) and says whether a cycle is due.
+func (e *Engine) pingAnswered(r pingResult) (bool, error) {
 	if r.err != nil {
 		var he *eas.HTTPError
 		if errors.As(r.err, &he) && (he.StatusCode == http.StatusNotImplemented || he.StatusCode == http.StatusNotFound) {
 			e.log.Info("the server offers no Ping, polling")
 			e.noPing = true
-			return nil
+			return true, nil
 		}
 		if errors.Is(r.err, eas.ErrHierarchyChanged) {
 			e.needFolderSync = true
-			return nil
+			return true, nil
 		}
-		return r.err
+		return false, r.err
 	}
 	switch r.res.Status {
 	case eas.PingChanges:
@@ -186,20 +193,33 @@ func (e *Engine) pingAnswered(r pingResult) error {
 		e.status.lastPush = now
 		e.mu.Unlock()
 		e.setMeta(context.Background(), metaLastPush, now.Format(time.RFC3339))
+		e.only = map[string]bool{}
+		for _, f := range r.res.Folders {
+			e.only[f] = true
+		}
+		if len(r.res.Folders) == 0 {
+			e.only = nil
+		}
+		return true, nil
 	case eas.PingBadHeartbeat:
-		if r.res.HeartbeatInterval > 0 {
+		if r.res.HeartbeatInterval > 0 && r.res.HeartbeatInterval != e.heartbeat {
 			e.heartbeat = r.res.HeartbeatInterval
+			return false, nil
 		}
+		return false, errors.New("bridge: the server refused every heartbeat")
 	case eas.PingTooManyFolders:
-		if r.res.MaxFolders > 0 {
+		if r.res.MaxFolders > 0 && (e.maxPingFolders == 0 || r.res.MaxFolders < e.maxPingFolders) {
 			e.maxPingFolders = r.res.MaxFolders
+			return false, nil
 		}
+		return false, errors.New("bridge: the server refused the Ping's folder count")
 	case eas.PingHierarchyStale:
 		e.needFolderSync = true
-	case eas.PingServerError, eas.PingSyntaxError:
-		return errors.New("bridge: the server refused the Ping")
+		return true, nil
+	case eas.PingServerError, eas.PingSyntaxError, eas.PingMissingParams:
+		return false, errors.New("bridge: the server refused the Ping")
 	}
-	return nil
+	return false, nil // expired: nothing changed
 }
 
 // pingFolders lists the folders to watch, within the server's MaxFolders:

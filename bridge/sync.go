@@ -31,9 +31,17 @@ func (e *Engine) syncable(ctx context.Context) ([]store.Collection, error) {
 	}
 	var out []store.Collection
 	for _, c := range all {
-		if c.ServerID != "" && (c.Kind != store.KindMail || e.cfg.Maildir != nil) {
-			out = append(out, c)
+		if c.ServerID == "" || (c.Kind == store.KindMail && e.cfg.Maildir == nil) {
+			continue
 		}
+		if e.only != nil && !e.only[c.ServerID] && c.SyncKey != "0" && len(e.mailOut[c.ID]) == 0 {
+			if n, err := e.st.PendingCount(ctx, c.ID); err != nil {
+				return nil, err
+			} else if n == 0 {
+				continue
+			}
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }
