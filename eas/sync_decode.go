@@ -10,47 +10,25 @@ import (
 // decodeSync reads a Sync response from d (positioned after the Sync
 // start tag), streaming the changes to fn.
 func decodeSync(d *wbxml.Decoder, req *SyncRequest, v Version, res *SyncResult, fn func(ServerChange) error) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		switch t {
 		case wbxml.AirSyncStatus:
-			st, err := readInt(d)
-			if err != nil {
-				return err
-			}
-			if st != 1 {
-				return syncStatusError(st)
-			}
+			return readStatus(d, syncStatusError)
 		case wbxml.AirSyncCollections:
-			for {
-				ct, ok, err := d.Child()
-				if err != nil {
-					return err
-				}
-				if !ok {
-					break
-				}
-				if ct != wbxml.AirSyncCollection {
-					if err := d.Skip(); err != nil {
-						return err
-					}
-					continue
+			return d.Each(func(t wbxml.Tag) error {
+				if t != wbxml.AirSyncCollection {
+					return d.Skip()
 				}
 				cr := CollectionResult{}
 				if err := decodeSyncCollection(d, req, v, &cr, fn); err != nil {
 					return err
 				}
 				res.Collections = append(res.Collections, cr)
-			}
-		default:
-			if err := d.Skip(); err != nil {
-				return err
-			}
+				return nil
+			})
 		}
-	}
+		return d.Skip()
+	})
 }
 
 // syncStatusError maps a Sync status (MS-ASCMD 2.2.3.177.17).
@@ -93,11 +71,8 @@ func syncStatusText(st int) error {
 }
 
 func decodeSyncCollection(d *wbxml.Decoder, req *SyncRequest, v Version, cr *CollectionResult, fn func(ServerChange) error) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.AirSyncClass:
 			var s string
@@ -122,10 +97,8 @@ func decodeSyncCollection(d *wbxml.Decoder, req *SyncRequest, v Version, cr *Col
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // collectionClass finds the class to decode a collection's items with:
@@ -148,11 +121,7 @@ func decodeSyncCommands(d *wbxml.Decoder, req *SyncRequest, v Version, cr *Colle
 		// A failed collection's commands are not to be applied.
 		return d.Skip()
 	}
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		var kind ChangeKind
 		switch t {
 		case wbxml.AirSyncAdd:
@@ -164,20 +133,15 @@ func decodeSyncCommands(d *wbxml.Decoder, req *SyncRequest, v Version, cr *Colle
 		case wbxml.AirSyncSoftDelete:
 			kind = ChangeSoftDelete
 		default:
-			if err := d.Skip(); err != nil {
-				return err
-			}
-			continue
+			return d.Skip()
 		}
 		ch, _, err := decodeSyncItem(d, collectionClass(req, cr), v)
 		if err != nil {
 			return err
 		}
 		ch.CollectionID, ch.Kind = cr.CollectionID, kind
-		if err := deliver(fn, ch); err != nil {
-			return err
-		}
-	}
+		return deliver(fn, ch)
+	})
 }
 
 // decodeSyncItem reads the children of an Add, Change, Delete or Fetch:
@@ -185,14 +149,8 @@ func decodeSyncCommands(d *wbxml.Decoder, req *SyncRequest, v Version, cr *Colle
 func decodeSyncItem(d *wbxml.Decoder, class Class, v Version) (ServerChange, string, error) {
 	var ch ServerChange
 	var clientID string
-	for {
-		t, ok, err := d.Child()
-		if err != nil {
-			return ch, "", err
-		}
-		if !ok {
-			return ch, clientID, nil
-		}
+	err := d.Each(func(t wbxml.Tag) error {
+		var err error
 		switch t {
 		case wbxml.AirSyncServerId:
 			ch.ServerID, err = d.Text()
@@ -217,18 +175,16 @@ func decodeSyncItem(d *wbxml.Decoder, class Class, v Version) (ServerChange, str
 		default:
 			err = d.Skip()
 		}
-		if err != nil {
-			return ch, "", err
-		}
+		return err
+	})
+	if err != nil {
+		return ch, "", err
 	}
+	return ch, clientID, nil
 }
 
 func decodeSyncResponses(d *wbxml.Decoder, req *SyncRequest, v Version, cr *CollectionResult, fn func(ServerChange) error) error {
-	for {
-		t, ok, err := d.Child()
-		if err != nil || !ok {
-			return err
-		}
+	return d.Each(func(t wbxml.Tag) error {
 		ch, clientID, err := decodeSyncItem(d, collectionClass(req, cr), v)
 		if err != nil {
 			return err
@@ -248,12 +204,11 @@ func decodeSyncResponses(d *wbxml.Decoder, req *SyncRequest, v Version, cr *Coll
 			cr.Fetches = append(cr.Fetches, ItemStatus{ServerID: ch.ServerID, Status: st})
 			if ch.Item != nil || st == 1 {
 				ch.CollectionID, ch.Kind, ch.Status = cr.CollectionID, ChangeFetch, st
-				if err := deliver(fn, ch); err != nil {
-					return err
-				}
+				return deliver(fn, ch)
 			}
 		}
-	}
+		return nil
+	})
 }
 
 // deliver hands one change to the caller and then releases the item's
