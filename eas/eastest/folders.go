@@ -119,14 +119,20 @@ func (u *user) nameTaken(parent, name, except string) bool {
 
 func userFolderType(t int) bool { return t == TypeUserGeneric || (t >= TypeUserMail && t <= 19) }
 
+// folderStatus returns the answer of FolderCreate, FolderUpdate or
+// FolderDelete (root) that carries nothing but a Status.
+func folderStatus(root wbxml.Tag) func(status int) *wbxml.Node {
+	return func(n int) *wbxml.Node {
+		return box(root, num(wbxml.FolderHierarchyStatus, n))
+	}
+}
+
 // folderCreate serves FolderCreate (MS-ASCMD 2.2.1.3).
 func (s *Server) folderCreate(req *request) (*wbxml.Node, error) {
 	if req.root == nil || req.root.Tag != wbxml.FolderHierarchyFolderCreate {
 		return nil, badRequest("FolderCreate without a FolderCreate body")
 	}
-	st := func(n int) *wbxml.Node {
-		return box(wbxml.FolderHierarchyFolderCreate, num(wbxml.FolderHierarchyStatus, n))
-	}
+	st := folderStatus(wbxml.FolderHierarchyFolderCreate)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := req.user
@@ -155,9 +161,7 @@ func (s *Server) folderUpdate(req *request) (*wbxml.Node, error) {
 	if req.root == nil || req.root.Tag != wbxml.FolderHierarchyFolderUpdate {
 		return nil, badRequest("FolderUpdate without a FolderUpdate body")
 	}
-	st := func(n int) *wbxml.Node {
-		return box(wbxml.FolderHierarchyFolderUpdate, num(wbxml.FolderHierarchyStatus, n))
-	}
+	st := folderStatus(wbxml.FolderHierarchyFolderUpdate)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := req.user
@@ -205,9 +209,7 @@ func (s *Server) folderDelete(req *request) (*wbxml.Node, error) {
 	if req.root == nil || req.root.Tag != wbxml.FolderHierarchyFolderDelete {
 		return nil, badRequest("FolderDelete without a FolderDelete body")
 	}
-	st := func(n int) *wbxml.Node {
-		return box(wbxml.FolderHierarchyFolderDelete, num(wbxml.FolderHierarchyStatus, n))
-	}
+	st := folderStatus(wbxml.FolderHierarchyFolderDelete)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := req.user
