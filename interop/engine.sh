@@ -21,9 +21,10 @@ fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit $?; }
 
 T=$(mktemp -d /tmp/eb-engine-test.XXXXXX)
-DAVPID=
+DAVPID= RUNPID=
 cleanup() {
 	[ -n "$DAVPID" ] && kill "$DAVPID" 2>/dev/null && wait "$DAVPID" 2>/dev/null
+	[ -n "$RUNPID" ] && kill "$RUNPID" 2>/dev/null && wait "$RUNPID" 2>/dev/null
 	interop/easserver/stop --purge >/dev/null 2>&1 || echo "engine: stop failed" >&2
 	rm -rf "$T"
 }
@@ -110,6 +111,19 @@ sync_once "local changes" || finish
 run_check edited "$T/mail"
 sync_once "catch up"
 sync_once "idempotent"
+serve
+run_check compare "$OURS" "$T/mail"
+unserve
+# The daemon: push both ways while it runs, then a clean stop on SIGTERM.
+"$T/easbridge" --config "$T/config.toml" run >"$T/run.url" 2>"$T/run.log" &
+RUNPID=$!
+for _ in $(seq 100); do [ -s "$T/run.url" ] && break; sleep 0.1; done
+sleep 5 # let the first cycle finish, so what follows travels by push
+run_check push "$(head -1 "$T/run.url")" "$T/mail"
+kill -TERM "$RUNPID"
+if wait "$RUNPID"; then pass "run stops cleanly on SIGTERM"; else fail "run exited $? on SIGTERM: $(tail -3 "$T/run.log")"; fi
+RUNPID=
+sync_once "after run"
 serve
 run_check compare "$OURS" "$T/mail"
 unserve

@@ -190,6 +190,45 @@ def edited(maildir):
     check(not left, f"outbox emptied ({len(left)} left)")
 
 
+def wait(cond, limit=90):
+    start = time.time()
+    while time.time() - start < limit:
+        if cond():
+            return time.time() - start
+        time.sleep(0.2)
+    return None
+
+
+def push(run_url, maildir):
+    """With `easbridge run` active: a mail delivered on the server appears in
+    the Maildir, and an event PUT to the bridge's DAV server appears in SOGo."""
+    import smtplib
+    mid = f"<eng-{RUN}-push@example.net>"
+    msg = (f"From: zoe@example.net\r\nTo: {os.environ['EAS_EMAIL']}\r\nSubject: push {RUN}\r\n"
+           f"Message-ID: {mid}\r\nDate: Mon, 2 Mar 2026 11:00:00 +0000\r\n\r\npushed\r\n").encode()
+    with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"])) as s:
+        s.sendmail("zoe@example.net", [os.environ["EAS_EMAIL"]], msg)
+
+    def arrived():
+        for _, body in maildir_files(maildir):
+            if mid.encode() in body:
+                return True
+        return False
+    took = wait(arrived)
+    check(took is not None, f"run: mail delivered on the server reached the Maildir" + (f" in {took:.1f} s" if took else ""))
+    uid = f"eng-{RUN}-push-ev"
+    ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+           "\r\nDTSTAMP:20260301T000000Z\r\nDTSTART:20260403T090000Z\r\nDTEND:20260403T100000Z\r\n"
+           "SUMMARY:Pushed from the desktop\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    st, _ = req(run_url + f"calendars/interop/calendar/{uid}.ics", "interop", "davpw", "PUT", ics.encode(), {"Content-Type": "text/calendar"})
+
+    def on_server():
+        cal = objects(os.environ["CALDAV_URL"], *sogo())
+        return any(c[0] == uid for t in cal.values() for c in components(t, "VEVENT"))
+    took = wait(on_server)
+    check(st == 201 and took is not None, f"run: event PUT to the bridge's DAV reached SOGo" + (f" in {took:.1f} s" if took else f" (PUT {st})"))
+
+
 def main():
     mode = sys.argv[1]
     if mode == "compare":
@@ -198,6 +237,8 @@ def main():
         edit(sys.argv[2], sys.argv[3])
     elif mode == "edited":
         edited(sys.argv[2])
+    elif mode == "push":
+        push(sys.argv[2], sys.argv[3])
     sys.exit(1 if failures else 0)
 
 
