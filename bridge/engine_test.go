@@ -497,3 +497,34 @@ func BenchmarkInitialSync(b *testing.B) {
 		}
 	}
 }
+
+func TestServerFolderRenameAndRemove(t *testing.T) {
+	t.Parallel()
+	v := newEnv(t, eastest.Config{}, Config{})
+	id, err := v.srv.AddFolder("alice", "0", "Holidays", eastest.TypeUserCalendar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.srv.AddItem("alice", id, &eas.Event{Subject: "Beach", UID: "b-1", StartTime: t0, EndTime: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	c, err := v.st.CollectionByServerID(context.Background(), id)
+	if err != nil || c.Name != "holidays" || len(v.objects("holidays")) != 1 {
+		t.Fatalf("new server calendar: %+v %v", c, err)
+	}
+	if err := v.srv.RenameFolder("alice", id, "0", "Vacation"); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if c, _ := v.st.CollectionByServerID(context.Background(), id); c.DisplayName != "Vacation" || len(v.objects(c.Name)) != 1 {
+		t.Fatalf("after rename: %+v", c)
+	}
+	if err := v.srv.RemoveFolder("alice", id); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if _, err := v.st.CollectionByServerID(context.Background(), id); err == nil {
+		t.Fatal("collection of a removed server folder is still there")
+	}
+}
