@@ -22,7 +22,8 @@ import (
 
 func main() {
 	bin := flag.String("easbridge", "", "path to the easbridge binary")
-	runs := flag.Int("runs", 15, "measured runs per request (after 2 warm-ups)")
+	runs := flag.Int("runs", 15, "measured runs per request")
+	warmups := flag.Int("warmups", 2, "unmeasured runs before them")
 	only := flag.String("only", "", "comma-separated servers to run (default all)")
 	flag.Parse()
 	if *bin == "" {
@@ -58,7 +59,7 @@ func main() {
 			fatal(err)
 		}
 		fmt.Fprintf(os.Stderr, "== %s: loaded in %v, measuring\n", st.name, s.loadTime.Round(time.Millisecond))
-		r, err := measure(s, *runs)
+		r, err := measure(s, *runs, *warmups)
 		r.peak = s.peakRSS()
 		r.load = s.loadTime
 		s.stop()
@@ -151,14 +152,15 @@ func (s *server) do(method, path, body string, hdr map[string]string) (time.Dura
 
 var xmlHdr = map[string]string{"Content-Type": "application/xml; charset=utf-8", "Depth": "1"}
 
-// measure runs every request runs+2 times and keeps the medians.
-func measure(s *server, runs int) (result, error) {
+// measure runs every request warmups+runs times and keeps the medians
+// of the last runs.
+func measure(s *server, runs, warmups int) (result, error) {
 	r := result{server: s.name, median: map[string]time.Duration{}, answers: map[string]int{}}
 	putN := 0
 	changeN := 0
 	for _, name := range requests {
 		var times []time.Duration
-		for run := range runs + 2 {
+		for run := range runs + warmups {
 			var d time.Duration
 			var body []byte
 			var code int
@@ -196,7 +198,7 @@ func measure(s *server, runs int) (result, error) {
 			if err != nil || code/100 != 2 {
 				return r, fmt.Errorf("%s: status %d, %v: %.300s", name, code, err, body)
 			}
-			if run >= 2 {
+			if run >= warmups {
 				times = append(times, d)
 			}
 			r.answers[name] = len(responseRE.FindAll(body, -1))

@@ -2,7 +2,8 @@
 # must be listed, with its reason, in interop/dav/litmus-expected.
 # Sourced by interop/dav.sh.
 for suite in basic copymove props; do
-	TESTS=$suite timeout 300 litmus "${URL}calendars/easbridge/" easbridge "${AUTH#easbridge:}" >"$T/litmus-$suite.out" 2>&1
+	# litmus writes debug.log and child.log into its working directory.
+	(cd "$T" && TESTS=$suite timeout 300 litmus "${URL}calendars/easbridge/" easbridge "${AUTH#easbridge:}") >"$T/litmus-$suite.out" 2>&1
 	mapfile -t fails < <(grep -oE '[0-9]+\. [a-z0-9_]+\.+ FAIL' "$T/litmus-$suite.out" | awk '{print $2}' | tr -d . | sort -u)
 	summary=$(grep -E "^<- summary for \`$suite'" "$T/litmus-$suite.out")
 	[ -n "$summary" ] || { fail "litmus $suite ran"; tail -5 "$T/litmus-$suite.out"; continue; }
