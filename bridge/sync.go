@@ -63,11 +63,23 @@ func (e *Engine) syncAll(ctx context.Context) error {
 		e.estimate(ctx, colls, initial)
 		more := false
 		for i := 0; i < len(colls); i += collectionsPerSync {
-			m, err := e.syncBatch(ctx, colls[i:min(i+collectionsPerSync, len(colls))], resets)
+			m, err := e.syncBatch(ctx, colls[i:min(i+collectionsPerSync, len(colls))], resets, round > 0)
 			if err != nil {
 				return err
 			}
 			more = more || m
+		}
+		if round == 0 && !more {
+			// The first round only pulled; send what waits locally.
+			for _, c := range colls {
+				if len(e.mailOut[c.ID]) > 0 {
+					more = true
+				} else if n, err := e.st.PendingCount(ctx, c.ID); err != nil {
+					return err
+				} else if n > 0 {
+					more = true
+				}
+			}
 		}
 		if !more {
 			return nil
@@ -131,7 +143,13 @@ func (e *Engine) syncOptions(k store.Kind) *eas.SyncOptions {
 
 // syncBatch sends one Sync over colls and commits each collection's
 // answer. more reports that another round is due.
-func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets map[int64]int) (more bool, err error) {
+//
+// Local changes go only with send: the first round of a cycle pulls the
+// server's changes alone, so that a change made on both sides is seen as
+// a conflict and merged before ours leaves (a server that takes a client
+// Change over its own newer version without status 7, as SOGo does,
+// would otherwise lose the server's edit silently).
+func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets map[int64]int, send bool) (more bool, err error) {
 	req := &eas.SyncRequest{WindowSize: e.cfg.WindowSize}
 	states := make(map[string]*collSync, len(colls))
 	for _, c := range colls {
@@ -145,11 +163,17 @@ func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets
 		if c.SyncKey != "0" {
 			sc.GetChanges = true
 			sc.WindowSize = e.cfg.WindowSize
-			if c.Kind == store.KindMail {
+			switch {
+			case c.Kind == store.KindMail:
 				sc.Options = e.mailOptions()
-				e.addMailOutbox(st, &sc)
-			} else {
+				if send {
+					e.addMailOutbox(st, &sc)
+				}
+			default:
 				sc.Options = e.syncOptions(c.Kind)
+				if !send {
+					break
+				}
 				if err := e.addOutbox(ctx, st, &sc); err != nil {
 					return false, err
 				}

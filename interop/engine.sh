@@ -113,6 +113,13 @@ sync_once "catch up"
 sync_once "idempotent"
 serve
 run_check compare "$OURS" "$T/mail"
+run_check conflict-edit "$OURS"
+unserve
+sync_once "conflict"
+sync_once "after conflict"
+"$T/easbridge" --config "$T/config.toml" status --json >"$T/status.json" 2>&1
+serve
+run_check conflict-check "$OURS" "$T/status.json"
 unserve
 # The daemon: push both ways while it runs, then a clean stop on SIGTERM.
 "$T/easbridge" --config "$T/config.toml" run >"$T/run.url" 2>"$T/run.log" &

@@ -229,6 +229,40 @@ def push(run_url, maildir):
     check(st == 201 and took is not None, f"run: event PUT to the bridge's DAV reached SOGo" + (f" in {took:.1f} s" if took else f" (PUT {st})"))
 
 
+CONFLICT_UID = f"eng-{RUN}-ev-0"
+
+
+def conflict_edit(our_url):
+    """The same event edited on both sides while the bridge is stopped: the
+    title on both, the location on the desktop only."""
+    url = os.environ["CALDAV_URL"] + f"{CONFLICT_UID}.ics"
+    _, body = req(url, *sogo())
+    text = re.sub(r"SUMMARY:[^\r\n]*", f"SUMMARY:Server title {RUN}", body.decode())
+    st, _ = req(url, *sogo(), "PUT", text.encode(), {"Content-Type": "text/calendar"})
+    check(st in (201, 204), f"conflict: edited in SOGo ({st})")
+    ours_obj = our_url + f"calendars/easbridge/calendar/{CONFLICT_UID}.ics"
+    _, body = req(ours_obj, *ours())
+    text = re.sub(r"SUMMARY:[^\r\n]*", f"SUMMARY:Client title {RUN}", body.decode())
+    text = re.sub(r"LOCATION:[^\r\n]*", "LOCATION:Room from the desktop", text)
+    st, _ = req(ours_obj, *ours(), "PUT", text.encode(), {"Content-Type": "text/calendar"})
+    check(st in (201, 204), f"conflict: edited on the mirror ({st})")
+
+
+def conflict_check(our_url, status_file):
+    import json
+    want = f"Server title {RUN}"
+    sogo_sum = [c[1] for t in objects(os.environ["CALDAV_URL"], *sogo()).values() for c in components(t, "VEVENT") if c[0] == CONFLICT_UID]
+    our_sum = [c[1] for t in objects(our_url + "calendars/easbridge/calendar/", *ours()).values() for c in components(t, "VEVENT") if c[0] == CONFLICT_UID]
+    check(sogo_sum == [want] and our_sum == [want], f"conflict: server-wins title on both sides (SOGo {sogo_sum}, mirror {our_sum})")
+    _, body = req(os.environ["CALDAV_URL"] + f"{CONFLICT_UID}.ics", *sogo())
+    check("LOCATION:Room from the desktop" in unfold(body.decode()),
+          "conflict: the location changed on the desktop only reached SOGo (field-level merge)")
+    with open(status_file) as f:
+        acct = json.load(f)["accounts"][0]
+    hits = [c for c in acct["conflicts"] if c["winner"] == "server" and "Subject" in c["reason"]]
+    check(len(hits) == 1, f"conflict: the loser is in status ({acct['conflicts']})")
+
+
 def main():
     mode = sys.argv[1]
     if mode == "compare":
@@ -237,6 +271,10 @@ def main():
         edit(sys.argv[2], sys.argv[3])
     elif mode == "edited":
         edited(sys.argv[2])
+    elif mode == "conflict-edit":
+        conflict_edit(sys.argv[2])
+    elif mode == "conflict-check":
+        conflict_check(sys.argv[2], sys.argv[3])
     elif mode == "push":
         push(sys.argv[2], sys.argv[3])
     sys.exit(1 if failures else 0)
