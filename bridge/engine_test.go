@@ -528,3 +528,40 @@ func TestServerFolderRenameAndRemove(t *testing.T) {
 		t.Fatal("collection of a removed server folder is still there")
 	}
 }
+
+// TestInterruptedCyclesConverge abandons cycles at arbitrary moments (what
+// a kill -9 or a lost connection does to the engine: nothing after the last
+// commit happens) with a fresh engine on the same store each time, while
+// both sides keep changing; in the end both sides hold the same items, once.
+func TestInterruptedCyclesConverge(t *testing.T) {
+	t.Parallel()
+	v := newEnv(t, eastest.Config{}, Config{WindowSize: 2})
+	v.syncOnce()
+	for i := range 12 {
+		v.addEvent(fmt.Sprintf("S%d", i), fmt.Sprintf("srv-%d", i))
+		v.put("calendar", fmt.Sprintf("loc-%d.ics", i), icsEvent(fmt.Sprintf("loc-%d", i), fmt.Sprintf("L%d", i), "X"))
+		v.srv.Inject(eastest.Fault{Kind: eastest.FaultDelay, Command: "Sync", Delay: time.Duration(i%4) * 5 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+i%5)*3*time.Millisecond)
+		e, err := New(v.e.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = e.SyncOnce(ctx) // may be cut anywhere
+		cancel()
+	}
+	v.srv.ClearFaults()
+	v.syncOnce()
+	v.syncOnce()
+	cal := v.objects("calendar")
+	server := v.serverSubjects()
+	if len(cal) != 24 || len(server) != 24 {
+		t.Fatalf("local %d, server %d items, want 24 each", len(cal), len(server))
+	}
+	seen := map[string]bool{}
+	for _, s := range server {
+		if seen[s] {
+			t.Errorf("duplicate on the server: %s", s)
+		}
+		seen[s] = true
+	}
+}
