@@ -1,7 +1,8 @@
 // Package bridge is easbridge's sync engine: for one account it ties the EAS
 // client (package eas), the state database (bridge/store), the converters
-// (bridge/convert) and the DAV server (package dav) together, so that the
-// account's calendars, task lists, notes and address books mirror both ways.
+// (bridge/convert), the DAV server (package dav) and the Maildir (package
+// maildir) together, so that the account's calendars, task lists, notes,
+// address books and mail folders mirror both ways.
 //
 // # Goroutine model
 //
@@ -17,10 +18,13 @@
 //     then calls Engine.Wake, a non-blocking send on a channel of one slot;
 //   - the Ping long poll runs in a short-lived goroutine of its own that
 //     only performs the HTTP exchange and hands its result back on a
-//     channel; a wake-up cancels it at once through its context.
+//     channel; a wake-up cancels it at once through its context;
+//   - the Maildir watcher (maildir.Store.Watch) runs in a goroutine of its
+//     own and sends typed events on a channel; the owner turns them into
+//     Sync changes, MoveItems and SendMail.
 //
-// Run and SyncOnce must not run at the same time on one Engine. Status may
-// be called from anywhere: it reads the store.
+// Run and SyncOnce must not run at the same time on one Engine. ReadStatus
+// may be called from anywhere, even another process: it reads the store.
 //
 // # Data flow
 //
@@ -32,7 +36,14 @@
 // collection that failed (status 3, 12, ...) commits nothing, so a lost or
 // failed answer is simply asked for again with the same key and ClientIds.
 //
-// Desktop to server: outbox entries are taken (their ClientIds persisted
+// Mail is delivered to the Maildir inside the callback, streamed from the
+// body spool and idempotent by ServerId, before the transaction that
+// records the mapping and the new key; a crash in between only makes the
+// next Sync bring the message again, which finds it delivered.
+//
+// Desktop to server: the first round of a cycle only pulls, so that a
+// change made on both sides meets its server version before ours leaves.
+// Then outbox entries are taken (their ClientIds persisted
 // first, by store.TakeOutbox), converted and sent in the next Sync; an entry
 // that cannot be converted or that the server rejects is quarantined with
 // its reason (store.OutboxResult.Failure) and never blocks its collection.
@@ -45,4 +56,15 @@
 // by the policy (server-wins by default), and the losing version is kept in
 // the store's conflicts table. A server delete of an item edited locally
 // keeps the edit and adds it to the server again.
+//
+// # Limits
+//
+// Not yet done: Maildir folders created, renamed or deleted by the user are
+// not carried to the server (DAV collections are: FolderCreate, Update,
+// Delete); a message deleted from the Maildir while the daemon is stopped is
+// not noticed (flag changes are, by comparing with the recorded base); a
+// server change of a message's flags simply wins over a local one not yet
+// sent; a SoftDelete (the item left the age window) removes the local copy
+// like a Delete; a message the user copies into a mirrored folder stays
+// local (EAS cannot upload one).
 package bridge
