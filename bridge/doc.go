@@ -59,9 +59,9 @@
 //
 // # Limits
 //
-// Not yet done: Maildir folders created, renamed or deleted by the user are
-// not carried to the server (DAV collections are: FolderCreate, Update,
-// Delete); a message deleted from the Maildir while the daemon is stopped is
+// Not yet done: a Maildir folder moved under another parent is only
+// renamed on the server (creates, renames and deletes of folders are
+// carried, for DAV collections and Maildir folders alike); a message deleted from the Maildir while the daemon is stopped is
 // not noticed (flag changes are, by comparing with the recorded base); a
 // server change of a message's flags simply wins over a local one not yet
 // sent; a SoftDelete (the item left the age window) removes the local copy

@@ -203,3 +203,65 @@ func TestMailMoveWithoutDuplicate(t *testing.T) {
 		t.Errorf("trash after move: %d messages, want 1 (no duplicate)", len(got))
 	}
 }
+
+func TestMaildirFolderChangesReachServer(t *testing.T) {
+	t.Parallel()
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	v.syncOnce()
+	f, err := maildir.FolderOf("Projects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := md.AsUser().CreateFolder(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a repeated event must not create twice
+		if err := v.e.handleMailEvent(ctx, maildir.Event{Kind: maildir.FolderAdded, Folder: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.syncOnce()
+	serverFolder := func(name string) string {
+		for _, fi := range v.srv.Folders("alice") {
+			if fi.Name == name {
+				return fi.ID
+			}
+		}
+		return ""
+	}
+	id := serverFolder("Projects")
+	if id == "" {
+		t.Fatalf("Projects not created on the server: %+v", v.srv.Folders("alice"))
+	}
+	n := 0
+	for _, fi := range v.srv.Folders("alice") {
+		if fi.Name == "Projects" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d Projects folders on the server", n)
+	}
+	g, _ := maildir.FolderOf("Archive")
+	if err := md.AsUser().RenameFolder(ctx, f, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.handleMailEvent(ctx, maildir.Event{Kind: maildir.FolderRenamed, From: f, Folder: g}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if serverFolder("Archive") != id {
+		t.Fatalf("rename not carried: %+v", v.srv.Folders("alice"))
+	}
+	if err := md.AsUser().DeleteFolder(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.handleMailEvent(ctx, maildir.Event{Kind: maildir.FolderRemoved, Folder: g}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if serverFolder("Archive") != "" {
+		t.Fatalf("delete not carried: %+v", v.srv.Folders("alice"))
+	}
+}

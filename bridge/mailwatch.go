@@ -52,6 +52,9 @@ func (e *Engine) reconcileFlags(ctx context.Context) error {
 			continue
 		}
 		list, err := e.cfg.Maildir.List(ctx, f)
+		if errors.Is(err, maildir.ErrNotFound) {
+			continue // not created yet, or removed by the user
+		}
 		if err != nil {
 			return err
 		}
@@ -100,6 +103,10 @@ func (e *Engine) handleMailEvent(ctx context.Context, ev maildir.Event) error {
 		e.queueMail(c.ID, mailChange{serverID: item.ServerID, flags: ev.Flags, delete: del})
 	case maildir.Moved:
 		return e.moveMail(ctx, colls, ev)
+	case maildir.FolderAdded, maildir.FolderRemoved, maildir.FolderRenamed:
+		err := e.mailFolderChanged(ctx, colls, ev)
+		e.needFolderSync = true // carries the queued folder change
+		return err
 	case maildir.OutboxMessage:
 		return e.sendOutbox(ctx, ev.Key)
 	}
@@ -179,4 +186,81 @@ func (e *Engine) flushOutbox(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// mailFolderChanged queues a folder the user created, removed or renamed
+// in the Maildir for the server (FolderCreate, FolderDelete, FolderUpdate:
+// MS-ASCMD 2.2.1.3, 2.2.1.4, 2.2.1.7), through the store's folder queue.
+func (e *Engine) mailFolderChanged(ctx context.Context, colls map[maildir.Folder]store.Collection, ev maildir.Event) error {
+	if ev.Folder == e.cfg.Maildir.Outbox() || ev.From == e.cfg.Maildir.Outbox() {
+		return nil
+	}
+	switch ev.Kind {
+	case maildir.FolderRemoved:
+		if c, ok := colls[ev.Folder]; ok {
+			return e.st.DeleteCollection(ctx, c.Name, true)
+		}
+	case maildir.FolderRenamed:
+		c, ok := colls[ev.From]
+		if !ok {
+			return nil
+		}
+		path, err := ev.Folder.Path()
+		if err != nil || len(path) == 0 {
+			return err
+		}
+		return e.renameMailFolder(ctx, c, path[len(path)-1])
+	case maildir.FolderAdded:
+		if _, ok := colls[ev.Folder]; ok {
+			return nil
+		}
+		path, err := ev.Folder.Path()
+		if err != nil || len(path) == 0 {
+			return err
+		}
+		parent := "0"
+		if p, ok := colls[ev.Folder.Parent()]; ok && ev.Folder.Parent() != maildir.Inbox {
+			parent = p.ServerID
+		} else if len(path) > 1 {
+			return nil // under a folder the server does not know (yet)
+		}
+		display := path[len(path)-1]
+		name := collectionName(eas.Folder{DisplayName: display, ServerID: string(ev.Folder)}, store.KindMail)
+		if c, err := e.st.CollectionByName(ctx, name); err == nil {
+			if f, err := e.mailFolder(ctx, c); err == nil && f == ev.Folder {
+				return nil // already queued or known
+			}
+			name += "-" + slug(string(ev.Folder))
+		}
+		_, err = e.st.CreateCollection(ctx, store.Collection{Name: name, Kind: store.KindMail, DisplayName: display,
+			ParentServerID: parent, SyncKey: "0"}, true)
+		return err
+	}
+	return nil
+}
+
+// renameMailFolder renames a mail folder on the server at once
+// (FolderUpdate; the store queues renames of DAV collections only). A crash
+// after the server's answer is repaired by the next FolderSync, which
+// reports the new name.
+func (e *Engine) renameMailFolder(ctx context.Context, c store.Collection, name string) error {
+	if c.DisplayName == name {
+		return nil
+	}
+	key, err := e.st.FolderSyncKey(ctx)
+	if err != nil {
+		return err
+	}
+	parent := c.ParentServerID
+	if parent == "" {
+		parent = "0"
+	}
+	newKey, err := e.c.FolderUpdate(ctx, key, c.ServerID, parent, name)
+	if err != nil {
+		return fmt.Errorf("bridge: renaming folder %s: %w", c.Name, err)
+	}
+	if err := e.st.CompleteFolderChange(ctx, store.FolderChange{Op: "update"}, "", key, newKey); err != nil {
+		return err
+	}
+	return e.st.UpdateCollection(ctx, c.Name, store.CollectionUpdate{DisplayName: &name}, false)
 }
