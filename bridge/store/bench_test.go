@@ -67,3 +67,19 @@ func BenchmarkQueryTimeRangeMonth(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkGetObjects100(b *testing.B) {
+	s := loaded(b, 10000)
+	ctx := context.Background()
+	var names []string
+	for i := 0; i < 10000; i += 100 {
+		names = append(names, fmt.Sprintf("u%d.ics", i))
+	}
+	b.ResetTimer()
+	for range b.N {
+		objs, err := s.GetObjects(ctx, "cal", names)
+		if err != nil || len(objs) != 100 {
+			b.Fatal(len(objs), err)
+		}
+	}
+}
