@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -256,21 +257,23 @@ func (s *Store) GetObjects(ctx context.Context, collName string, names []string)
 		if err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `SELECT name, uid, etag, size, revision, modified, data FROM object
-			WHERE collection_id = ? AND name = ?`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, name := range names {
-			o, err := scanObject(stmt.QueryRowContext(ctx, c.ID, name), true)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
+		// One query per chunk of names: a point query per name costs more
+		// in statement overhead than the rows themselves.
+		const chunk = 200
+		for len(names) > 0 {
+			n := min(len(names), chunk)
+			args := make([]any, 0, n+1)
+			args = append(args, c.ID)
+			for _, name := range names[:n] {
+				args = append(args, name)
 			}
+			objs, err := queryObjects(ctx, tx, true, `WHERE collection_id = ? AND name IN (?`+
+				strings.Repeat(", ?", n-1)+`)`, args...)
 			if err != nil {
 				return err
 			}
-			out = append(out, o)
+			out = append(out, objs...)
+			names = names[n:]
 		}
 		return nil
 	})
