@@ -93,7 +93,9 @@ def imap_bodies(folder="INBOX"):
     _, data = m.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
     out = []
     for part in data:
-        if isinstance(part, tuple):
+        # SOGo deletes by copying to Trash and flagging \Deleted without
+        # expunging: such a message is gone for EAS.
+        if isinstance(part, tuple) and b"\\Deleted" not in part[0]:
             out.append((part[0].decode(), part[1]))
     m.logout()
     return out
@@ -227,6 +229,31 @@ def push(run_url, maildir):
         return any(c[0] == uid for t in cal.values() for c in components(t, "VEVENT"))
     took = wait(on_server)
     check(st == 201 and took is not None, f"run: event PUT to the bridge's DAV reached SOGo" + (f" in {took:.1f} s" if took else f" (PUT {st})"))
+    # A flag and a delete made in the Maildir, as a mail client makes them.
+    files = sorted(os.listdir(os.path.join(maildir, "new")))
+    flag_name, del_name = files[0], files[1]
+    mids = {}
+    for n in (flag_name, del_name):
+        with open(os.path.join(maildir, "new", n), "rb") as f:
+            mids[n] = re.search(rb"^Message-ID:\s*(\S+)", f.read(), re.M | re.I).group(1).decode()
+    os.rename(os.path.join(maildir, "new", flag_name), os.path.join(maildir, "cur", flag_name + ":2,F"))
+    os.remove(os.path.join(maildir, "new", del_name))
+    m = imaplib.IMAP4(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]))
+    m.login(*sogo())
+
+    def imap_flags(mid):
+        m.select("INBOX", readonly=True)
+        nums = m.search(None, "HEADER", "Message-ID", mid)[1][0].split()
+        for n in nums:
+            flags = m.fetch(n, "(FLAGS)")[1][0].decode()
+            if "\\Deleted" not in flags:
+                return flags
+        return None
+    took = wait(lambda: "\\Flagged" in (imap_flags(mids[flag_name]) or ""))
+    check(took is not None, "run: a flag set in the Maildir reached the server" + (f" in {took:.1f} s" if took else ""))
+    took = wait(lambda: imap_flags(mids[del_name]) is None)
+    check(took is not None, "run: a message deleted from the Maildir left the server's INBOX" + (f" in {took:.1f} s" if took else ""))
+    m.logout()
 
 
 CONFLICT_UID = f"eng-{RUN}-ev-0"
