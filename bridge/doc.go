@@ -62,9 +62,8 @@
 // Not yet done: a Maildir folder moved under another parent is only
 // renamed on the server (creates, renames and deletes of folders are
 // carried, for DAV collections and Maildir folders alike); a message deleted from the Maildir while the daemon is stopped is
-// not noticed (flag changes are, by comparing with the recorded base); a
-// server change of a message's flags simply wins over a local one not yet
-// sent; a SoftDelete (the item left the age window) removes the local copy
+// not noticed (flag changes are, by comparing with the recorded base, and
+// merge as sets with the server's); a SoftDelete (the item left the age window) removes the local copy
 // like a Delete; a message the user copies into a mirrored folder stays
 // local (EAS cannot upload one).
 package bridge

@@ -125,18 +125,7 @@ func (e *Engine) fromServerMail(ctx context.Context, st *collSync, ch eas.Server
 		return nil
 	}
 	if known {
-		cur, err := e.messageFlags(ctx, folder, maildir.Key(item.LocalID))
-		if err != nil {
-			return err
-		}
-		flags := flagsOf(m, cur)
-		if flags != cur {
-			if err := e.cfg.Maildir.SetFlags(ctx, folder, maildir.Key(item.LocalID), flags); err != nil && !errors.Is(err, maildir.ErrNotFound) {
-				return err
-			}
-		}
-		st.changes = append(st.changes, store.ServerItemChange{Op: store.ServerChange, ServerID: ch.ServerID, Base: []byte(flags.String())})
-		return nil
+		return e.serverFlags(ctx, st, folder, item, m)
 	}
 	if ch.Kind != eas.ChangeAdd {
 		return nil
@@ -157,6 +146,33 @@ func (e *Engine) fromServerMail(ctx context.Context, st *collSync, ch eas.Server
 	}
 	st.changes = append(st.changes, store.ServerItemChange{Op: store.ServerAdd, ServerID: ch.ServerID,
 		LocalID: string(key), Base: []byte(flags.String())})
+	return nil
+}
+
+// serverFlags applies the server's Read and Flag state of a known message.
+// Flags merge as sets (DESIGN.md): a flag the user changed since the base
+// (the state last agreed with the server) keeps the user's value and is
+// sent; every other flag takes the server's.
+func (e *Engine) serverFlags(ctx context.Context, st *collSync, folder maildir.Folder, item store.Item, m *eas.Email) error {
+	key := maildir.Key(item.LocalID)
+	cur, err := e.messageFlags(ctx, folder, key)
+	if err != nil {
+		return err
+	}
+	base, _ := maildir.ParseFlags(string(item.Base))
+	server := flagsOf(m, base)
+	local := (cur ^ base) & syncedFlags
+	merged := (flagsOf(m, cur) &^ local) | (cur & local)
+	if merged != cur {
+		if err := e.cfg.Maildir.SetFlags(ctx, folder, key, merged); err != nil && !errors.Is(err, maildir.ErrNotFound) {
+			return err
+		}
+	}
+	if merged&syncedFlags != server&syncedFlags {
+		e.queueMail(st.c.ID, mailChange{serverID: item.ServerID, flags: merged})
+	}
+	st.changes = append(st.changes, store.ServerItemChange{Op: store.ServerChange, ServerID: item.ServerID,
+		Base: []byte((server & syncedFlags).String())})
 	return nil
 }
 

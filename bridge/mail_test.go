@@ -265,3 +265,38 @@ func TestMaildirFolderChangesReachServer(t *testing.T) {
 		t.Fatalf("delete not carried: %+v", v.srv.Folders("alice"))
 	}
 }
+
+func TestMailFlagsMergeAsSets(t *testing.T) {
+	t.Parallel()
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	inbox := v.srv.FolderID("alice", eastest.TypeInbox)
+	id, err := v.srv.DeliverMail("alice", mailMsg(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	list, _ := md.List(ctx, maildir.Inbox)
+	// The user flags it while the bridge is stopped; the server marks it read.
+	if err := md.AsUser().SetFlags(ctx, maildir.Inbox, list[0].Key, maildir.Flagged); err != nil {
+		t.Fatal(err)
+	}
+	if v.e.cfg.Maildir, err = maildir.Open(ctx, md.Root(), maildir.Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.srv.ChangeItem("alice", inbox, id, &eas.Email{Subject: "x", Read: true}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	got, _ := v.e.cfg.Maildir.List(ctx, maildir.Inbox)
+	if len(got) != 1 || got[0].Flags&(maildir.Seen|maildir.Flagged) != maildir.Seen|maildir.Flagged {
+		t.Fatalf("local flags after merge: %+v", got)
+	}
+	it, err := v.srv.Item("alice", inbox, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := it.(*eas.Email); !m.Read || m.Flag == nil || m.Flag.Status != eas.FlagActive {
+		t.Fatalf("server after merge: read %v flag %+v", m.Read, m.Flag)
+	}
+}
