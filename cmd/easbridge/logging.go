@@ -15,6 +15,9 @@ import (
 type logOptions struct {
 	format  string
 	verbose bool
+	// quiet raises the level without -v from Info to Warn, for commands
+	// that print their own result (sync --once).
+	quiet bool
 }
 
 // register adds the logging flags to fs.
@@ -28,6 +31,9 @@ func (o *logOptions) register(fs *flag.FlagSet) {
 // every attribute named like a secret.
 func (o *logOptions) newLogger(w io.Writer, red *logx.Redactor) (*slog.Logger, error) {
 	level := slog.LevelInfo
+	if o.quiet {
+		level = slog.LevelWarn
+	}
 	if o.verbose {
 		level = logx.LevelTrace
 	}

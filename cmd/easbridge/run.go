@@ -18,6 +18,7 @@ import (
 	"github.com/easbridge/easbridge/bridge/store"
 	"github.com/easbridge/easbridge/dav"
 	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/internal/logx"
 	"github.com/easbridge/easbridge/maildir"
 )
 
@@ -40,8 +41,9 @@ func (a *account) close() {
 // metaPolicyKey keeps the account's EAS policy key across runs.
 const metaPolicyKey = "eas-policy-key"
 
-// openAccount opens the account's state, Maildir and EAS client.
-func openAccount(ctx context.Context, ac accountConfig, log *slog.Logger) (*account, error) {
+// openAccount opens the account's state, Maildir and EAS client. The
+// account's password is added to red before anything can log it.
+func openAccount(ctx context.Context, ac accountConfig, log *slog.Logger, red *logx.Redactor) (*account, error) {
 	if err := os.MkdirAll(ac.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("account %q: creating state directory: %w", ac.Name, err)
 	}
@@ -63,6 +65,7 @@ func openAccount(ctx context.Context, ac accountConfig, log *slog.Logger) (*acco
 		a.close()
 		return nil, err
 	}
+	red.Add(pw)
 	dev, err := ac.deviceID()
 	if err != nil {
 		return fail(err)
@@ -117,11 +120,17 @@ func parseCommon(name string, args []string, stderr io.Writer, extra func(*flag.
 // abandons its in-flight request (nothing is committed for it, so the
 // next start repeats it with the same SyncKey and ClientIds).
 func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	_, path, ok := parseCommon("run", args, stderr, nil)
+	var lo logOptions
+	_, path, ok := parseCommon("run", args, stderr, lo.register)
 	if !ok {
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	red := &logx.Redactor{}
+	log, err := lo.newLogger(stderr, red)
+	if err != nil {
+		fmt.Fprintf(stderr, "easbridge run: %v\n", err)
+		return 2
+	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintf(stderr, "easbridge run: %v\n", err)
@@ -132,6 +141,7 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "easbridge run: %v\n", err)
 		return 2
 	}
+	red.Add(davPW)
 	var accounts []*account
 	defer func() {
 		for _, a := range accounts {
@@ -140,7 +150,7 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}()
 	handlers := map[string]http.Handler{}
 	for _, ac := range cfg.Accounts {
-		a, err := openAccount(ctx, ac, log)
+		a, err := openAccount(ctx, ac, log, red)
 		if err != nil {
 			fmt.Fprintf(stderr, "easbridge run: %v\n", err)
 			return 1
@@ -167,6 +177,10 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}()
 	log.Info("dav server listening", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "http://%s/\n", ln.Addr().String())
+	// Under systemd (Type=notify) start-up ends here: DAV answers and every
+	// engine is about to run.
+	notify := newDaemonNotifier(ctx, log, nil)
+	notify.Ready(fmt.Sprintf("serving DAV on %s for %d account(s)", ln.Addr(), len(accounts)))
 
 	var wg sync.WaitGroup
 	for _, a := range accounts {
@@ -179,6 +193,7 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}()
 	}
 	<-ctx.Done()
+	notify.Stopping("shutting down")
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -5,7 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
+
+	"github.com/easbridge/easbridge/internal/logx"
 )
 
 var syncCommand = command{"sync every account once, both ways (--once)", syncAccounts}
@@ -13,10 +14,11 @@ var syncCommand = command{"sync every account once, both ways (--once)", syncAcc
 // syncAccounts runs one complete two-way cycle for every account and exits
 // 0, or 1 naming each account that failed and why.
 func syncAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var once, verbose bool
+	var once bool
+	lo := logOptions{quiet: true}
 	_, path, ok := parseCommon("sync", args, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&once, "once", false, "one full cycle, then exit (the only mode; `run` keeps syncing)")
-		fs.BoolVar(&verbose, "v", false, "log progress")
+		lo.register(fs)
 	})
 	if !ok {
 		return 2
@@ -25,11 +27,12 @@ func syncAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "easbridge sync: only --once is supported; `easbridge run` keeps the accounts in step")
 		return 2
 	}
-	level := slog.LevelWarn
-	if verbose {
-		level = slog.LevelInfo
+	red := &logx.Redactor{}
+	log, err := lo.newLogger(stderr, red)
+	if err != nil {
+		fmt.Fprintf(stderr, "easbridge sync: %v\n", err)
+		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintf(stderr, "easbridge sync: %v\n", err)
@@ -37,7 +40,7 @@ func syncAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	status := 0
 	for _, ac := range cfg.Accounts {
-		a, err := openAccount(ctx, ac, log)
+		a, err := openAccount(ctx, ac, log, red)
 		if err != nil {
 			fmt.Fprintf(stderr, "easbridge sync: %v\n", err)
 			status = 1
