@@ -121,6 +121,9 @@ func (c *config) check() error {
 		if a.Maildir == "" {
 			a.Maildir = filepath.Join(home, "Mail", a.Name)
 		}
+		// A leading ~/ means the home directory, as in a shell: people
+		// write paths in the config the way they type them.
+		a.Maildir, a.StateDir = expandHome(a.Maildir, home), expandHome(a.StateDir, home)
 		if a.ConflictPolicy == "" {
 			a.ConflictPolicy = "server-wins"
 		}
@@ -143,6 +146,14 @@ func (c *config) check() error {
 		}
 	}
 	return nil
+}
+
+// expandHome replaces a leading "~/" of p with home.
+func expandHome(p, home string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok && home != "" {
+		return filepath.Join(home, rest)
+	}
+	return p
 }
 
 func dataHome(home string) string {

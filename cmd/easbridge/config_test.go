@@ -104,3 +104,24 @@ func TestMoveGlobalConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeExpanded: "~/" in maildir and state_dir is the home directory,
+// as people type it; other paths are left as written.
+func TestHomeExpanded(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	cfg, err := loadConfig(writeConfig(t, `[[account]]
+name = "work"
+url = "https://mail.example.com/Microsoft-Server-ActiveSync"
+username = "alice"
+maildir = "~/Mail/work"
+state_dir = "/srv/state/~/x"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Accounts[0]
+	if a.Maildir != filepath.Join(home, "Mail", "work") || a.StateDir != "/srv/state/~/x" {
+		t.Errorf("maildir %q, state_dir %q", a.Maildir, a.StateDir)
+	}
+}
