@@ -12,4 +12,5 @@ for uid in "$cal" "$book"; do
 	printf '%s' "$EASBRIDGE_DAV_PASSWORD" | timeout 20 secret-tool store --label="easbridge $uid" e-source-uid "$uid" ||
 		{ echo "FAIL: secret-tool store for $uid"; exit 1; }
 done
+echo "keyring ready after ${SECONDS}s" >&2
 timeout 120 /usr/bin/python3 "$(dirname "$0")/eds_check.py" "$cal" "$book"
