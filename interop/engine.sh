@@ -80,10 +80,15 @@ sync_once() {
 }
 
 serve() {
+	# Truncate first: the background child truncates the file only once it
+	# runs, and until then the loop below would read the previous server's
+	# (dead) address.
+	: >"$T/dav.url"
 	"$T/easbridge" serve-dav --dir "$T/state" --listen 127.0.0.1:0 >"$T/dav.url" 2>"$T/dav.log" &
 	DAVPID=$!
 	for _ in $(seq 100); do [ -s "$T/dav.url" ] && break; sleep 0.1; done
 	OURS=$(head -1 "$T/dav.url")
+	[ -n "$OURS" ] || fail "serve-dav did not start: $(tail -3 "$T/dav.log")"
 }
 unserve() { kill "$DAVPID"; wait "$DAVPID" 2>/dev/null; DAVPID=; }
 
@@ -122,6 +127,7 @@ serve
 run_check conflict-check "$OURS" "$T/status.json"
 unserve
 # The daemon: push both ways while it runs, then a clean stop on SIGTERM.
+: >"$T/run.url"
 "$T/easbridge" --config "$T/config.toml" run >"$T/run.url" 2>"$T/run.log" &
 RUNPID=$!
 for _ in $(seq 100); do [ -s "$T/run.url" ] && break; sleep 0.1; done
