@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,6 +33,25 @@ func newUpstream(t *testing.T) *upstream {
 	}))
 	t.Cleanup(u.srv.Close)
 	return u
+}
+
+// syncBuffer is a log the handler goroutines write while the test reads
+// it (the proxy writes a fault's line before the client can see it).
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // start runs a proxy in front of up with rates, returning its URL.
@@ -112,7 +132,7 @@ func TestFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			up := newUpstream(t)
-			var log bytes.Buffer
+			var log syncBuffer
 			p, base := start(t, up, tt.rates, &log)
 			resp, body, err := post(t, base)
 			tt.check(t, resp, body, err)
