@@ -19,12 +19,22 @@ import (
 	"github.com/easbridge/easbridge/bridge/convert"
 	"github.com/easbridge/easbridge/dav"
 	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/imapd"
+	"github.com/easbridge/easbridge/smtpd"
 )
 
 // config is the TOML configuration file.
 type config struct {
 	DAV      davConfig       `toml:"dav"`
+	IMAP     listenConfig    `toml:"imap"`
+	SMTP     listenConfig    `toml:"smtp"`
 	Accounts []accountConfig `toml:"account"`
+}
+
+// listenConfig is the [imap] or [smtp] table: the loopback address of
+// the mail server, or "off".
+type listenConfig struct {
+	Listen string `toml:"listen"`
 }
 
 // davConfig is the [dav] table.
@@ -97,6 +107,12 @@ func loadConfig(path string) (*config, error) {
 func (c *config) check() error {
 	if c.DAV.Listen == "" {
 		c.DAV.Listen = dav.ListenAddr
+	}
+	if c.IMAP.Listen == "" {
+		c.IMAP.Listen = imapd.DefaultListen
+	}
+	if c.SMTP.Listen == "" {
+		c.SMTP.Listen = smtpd.DefaultListen
 	}
 	if len(c.Accounts) == 0 {
 		return errors.New("no [[account]]")
