@@ -35,6 +35,9 @@ type ServerItemChange struct {
 	Data []byte
 	// Base is the version now agreed with the server; nil means Data.
 	Base []byte
+	// MessageID is a mail message's Message-ID header, kept with the
+	// mapping (an empty one leaves the recorded value as it is).
+	MessageID string
 	// KeepPending keeps the item's waiting outbox rows (the engine merged
 	// the change and still has something to send); by default they are
 	// dropped, the server's version having won.
@@ -148,10 +151,11 @@ func (s *Store) applyOne(ctx context.Context, tx *sql.Tx, c Collection, syncKey 
 	if base == nil {
 		base = ch.Data
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO item (collection_id, server_id, local_id, base, base_sync_key)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (collection_id, server_id) DO UPDATE SET
-		local_id = excluded.local_id, base = excluded.base, base_sync_key = excluded.base_sync_key`,
-		c.ID, ch.ServerID, localID, base, syncKey)
+	_, err = tx.ExecContext(ctx, `INSERT INTO item (collection_id, server_id, local_id, base, base_sync_key, message_id)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collection_id, server_id) DO UPDATE SET
+		local_id = excluded.local_id, base = excluded.base, base_sync_key = excluded.base_sync_key,
+		message_id = CASE WHEN excluded.message_id <> '' THEN excluded.message_id ELSE item.message_id END`,
+		c.ID, ch.ServerID, localID, base, syncKey, ch.MessageID)
 	return err
 }
 
@@ -161,6 +165,7 @@ type Item struct {
 	LocalID     string
 	Base        []byte
 	BaseSyncKey string
+	MessageID   string // mail only: the Message-ID recorded at delivery
 }
 
 // ItemByServerID returns the mapping of a server item, or ErrNotFound.
@@ -176,9 +181,9 @@ func (s *Store) ItemByLocalID(ctx context.Context, collectionID int64, localID s
 func (s *Store) item(ctx context.Context, collectionID int64, column, value string) (Item, error) {
 	var it Item
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT server_id, local_id, base, base_sync_key FROM item
+		return tx.QueryRowContext(ctx, `SELECT server_id, local_id, base, base_sync_key, message_id FROM item
 			WHERE collection_id = ? AND `+column+` = ?`, collectionID, value).
-			Scan(&it.ServerID, &it.LocalID, &it.Base, &it.BaseSyncKey)
+			Scan(&it.ServerID, &it.LocalID, &it.Base, &it.BaseSyncKey, &it.MessageID)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
