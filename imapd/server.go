@@ -46,19 +46,25 @@ func New(store *maildir.Store, cfg Config) (*Server, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, store: store, log: cfg.Logger, ctx: ctx, stop: stop,
 		mboxes: map[maildir.Folder]*mailbox{}}
-	s.imap = imapserver.New(&imapserver.Options{
+	s.imap = newProtocol(s, nil)
+	return s, nil
+}
+
+// newProtocol makes the protocol server whose sessions start on first
+// and, when users is set, switch at LOGIN to the Server of that user.
+func newProtocol(first *Server, users map[string]*Server) *imapserver.Server {
+	return imapserver.New(&imapserver.Options{
 		NewSession: func(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return &session{srv: s, conn: c}, nil, nil
+			return &session{srv: first, users: users, conn: c}, nil, nil
 		},
 		Caps: imap.CapSet{
 			imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}, imap.CapMove: {},
 			imap.CapSpecialUse: {}, imap.CapNamespace: {}, imap.CapChildren: {},
 		},
-		Logger: slogLogger{s.log},
+		Logger: slogLogger{first.log},
 		// Loopback only, no TLS: a password on the wire stays on this host.
 		InsecureAuth: true,
 	})
-	return s, nil
 }
 
 // Listen opens the configured address; pass the listener to Serve.

@@ -16,6 +16,7 @@ import (
 // the connection's goroutine only (Idle's poller aside).
 type session struct {
 	srv      *Server
+	users    map[string]*Server // by user name, in a Group; nil otherwise
 	conn     *imapserver.Conn
 	authed   bool
 	mb       *mailbox
@@ -42,11 +43,15 @@ func (s *session) Close() error {
 // Login checks the local user and password (AUTHENTICATE PLAIN comes
 // here too).
 func (s *session) Login(username, password string) error {
-	if !s.srv.checkLogin(username, password) {
+	srv := s.srv
+	if u := s.users[username]; u != nil {
+		srv = u
+	}
+	if !srv.checkLogin(username, password) {
 		s.srv.log.Info("imapd: login refused", "remote", s.conn.NetConn().RemoteAddr().String())
 		return imapserver.ErrAuthFailed
 	}
-	s.authed = true
+	s.srv, s.authed = srv, true
 	return nil
 }
 

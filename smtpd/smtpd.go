@@ -137,8 +137,16 @@ func New(cfg Config, sender Sender, spool Spool) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, sender: sender, spool: spool, log: cfg.Logger}
+	s.smtp = newProtocol(s, nil)
+	return s, nil
+}
+
+// newProtocol makes the protocol server whose sessions start on first
+// and, when users is set, switch at AUTH to the Server of that user.
+func newProtocol(first *Server, users map[string]*Server) *smtp.Server {
+	cfg := first.cfg
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{srv: s}, nil
+		return &session{srv: first, users: users}, nil
 	}))
 	srv.Addr = cfg.Listen
 	srv.Domain = cfg.Domain
@@ -148,9 +156,8 @@ func New(cfg Config, sender Sender, spool Spool) (*Server, error) {
 	srv.WriteTimeout = time.Minute
 	// AUTH without TLS: acceptable only because checkLoopback holds.
 	srv.AllowInsecureAuth = true
-	srv.ErrorLog = slogLogger{s.log}
-	s.smtp = srv
-	return s, nil
+	srv.ErrorLog = slogLogger{first.log}
+	return srv
 }
 
 // checkLoopback refuses an address that is not on loopback: the server
@@ -198,6 +205,7 @@ func (s *Server) checkLogin(user, pass string) bool {
 // session is one SMTP connection.
 type session struct {
 	srv    *Server
+	users  map[string]*Server // by user name, in a Group; nil otherwise
 	authed bool
 	from   string
 	to     []string
@@ -214,11 +222,15 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
 	return sasl.NewPlainServer(func(identity, user, pass string) error {
-		if (identity != "" && identity != user) || !s.srv.checkLogin(user, pass) {
+		srv := s.srv
+		if u := s.users[user]; u != nil {
+			srv = u
+		}
+		if (identity != "" && identity != user) || !srv.checkLogin(user, pass) {
 			s.srv.log.Info("smtpd: login refused")
 			return smtp.ErrAuthFailed
 		}
-		s.authed = true
+		s.srv, s.authed = srv, true
 		return nil
 	}), nil
 }
