@@ -82,3 +82,15 @@ func refreshCredentials(ctx context.Context, c Credentials) (bool, error) {
 	}
 	return true, nil
 }
+
+// unauthorizedText says what a 401 rejected, by the kind of credentials
+// sent.
+func unauthorizedText(c Credentials) string {
+	switch c.(type) {
+	case Basic, *Basic:
+		return "eas: the server rejected the user name or password"
+	case Bearer, *Bearer:
+		return "eas: the server rejected the access token even after a refresh: the account may have no Exchange Online mailbox, ActiveSync may be disabled for it, or the token was issued for another tenant"
+	}
+	return ErrUnauthorized.Error()
+}

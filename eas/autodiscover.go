@@ -225,7 +225,7 @@ func (a *Autodiscover) try(ctx context.Context, hc *http.Client, u, email string
 			continue
 		case http.StatusOK:
 		default:
-			err := c401(resp)
+			err := c401(resp, a.Credentials)
 			drain(resp)
 			return nil, "", err
 		}
@@ -245,9 +245,14 @@ func (a *Autodiscover) try(ctx context.Context, hc *http.Client, u, email string
 	}
 }
 
-func c401(resp *http.Response) error {
+// c401 turns a failing Autodiscover answer into an error; a 401 names the
+// credentials it rejected, if any were sent.
+func c401(resp *http.Response, creds Credentials) error {
 	if resp.StatusCode == http.StatusUnauthorized {
 		e := &HTTPError{Command: "Autodiscover", StatusCode: 401, Status: resp.Status, Err: ErrUnauthorized}
+		if creds != nil {
+			e.Msg = unauthorizedText(creds)
+		}
 		if entraChallenge(resp) {
 			return &entraChallengeError{e}
 		}

@@ -17,7 +17,9 @@ import (
 // matches them with errors.Is, whatever type carries the details.
 var (
 	// ErrUnauthorized: the server rejected the credentials (HTTP 401).
-	ErrUnauthorized = errors.New("eas: the server rejected the user name or password")
+	// The HTTPError that carries it names the kind: the user name or
+	// password (Basic), or the access token (Bearer).
+	ErrUnauthorized = errors.New("eas: the server rejected the credentials")
 	// ErrForbidden: the account may not use ActiveSync, or this device is
 	// blocked or quarantined (HTTP 403).
 	ErrForbidden = errors.New("eas: the server refused access to ActiveSync for this account or device")
@@ -50,6 +52,10 @@ var (
 	// ErrProvisionNeeded: the server demands provisioning and the client
 	// could not satisfy it.
 	ErrProvisionNeeded = errors.New("eas: the server demands provisioning")
+	// ErrTooManyDevices: the mailbox has as many ActiveSync device
+	// partnerships as the server allows (common status 177,
+	// MaximumDevicesReached, MS-ASCMD 2.2.2).
+	ErrTooManyDevices = errors.New("eas: the mailbox has reached the server's limit of ActiveSync devices: remove devices no longer used (Outlook on the web: Settings > General > Mobile devices) or ask the Exchange admin to raise the limit (EasMaxDevices of the throttling policy); easbridge keeps one device id per machine and account, so it needs one partnership")
 	// ErrEmptyResponse: the server answered with an empty body where a
 	// document was due.
 	ErrEmptyResponse = errors.New("eas: the server sent an empty response")
@@ -62,9 +68,15 @@ type HTTPError struct {
 	StatusCode int
 	Status     string
 	Err        error
+	// Msg, when set, replaces the sentinel's text: it says more than the
+	// sentinel can, such as which credentials a 401 rejected.
+	Msg string
 }
 
 func (e *HTTPError) Error() string {
+	if e.Msg != "" {
+		return fmt.Sprintf("%s (HTTP %d)", e.Msg, e.StatusCode)
+	}
 	if e.Err != nil {
 		return fmt.Sprintf("%v (HTTP %d)", e.Err, e.StatusCode)
 	}
@@ -93,9 +105,10 @@ func (e *StatusError) Error() string {
 func (e *StatusError) Unwrap() error { return e.Err }
 
 // ThrottledError reports that the server wants the client to wait: HTTP
-// 503 with Retry-After, X-MS-ASThrottle, or the statuses 110, 111, 139,
-// 140, 177 of MS-ASCMD 2.2.2. RetryAfter is zero when the server gave no
-// delay.
+// 503 (or 429) with Retry-After, X-MS-ASThrottle, or status 111
+// (ServerErrorRetryLater, MS-ASCMD 2.2.2). RetryAfter is zero when the
+// server gave no delay. (Statuses 139, 140 and 177 are not throttling:
+// they map to ErrPolicyRefused, ErrRemoteWipe and ErrTooManyDevices.)
 type ThrottledError struct {
 	Command    string
 	RetryAfter time.Duration
@@ -200,7 +213,9 @@ func commandStatusError(command string, status int) error {
 		return err
 	}
 	switch {
-	case status == 126 || status == 129 || status == 130 || status == 131 || status == 177:
+	case status == 177:
+		return &StatusError{Command: command, Status: status, Err: ErrTooManyDevices}
+	case status == 126 || status == 129 || status == 130 || status == 131:
 		return &StatusError{Command: command, Status: status, Err: ErrForbidden}
 	case status == 139:
 		return &StatusError{Command: command, Status: status, Err: ErrPolicyRefused}

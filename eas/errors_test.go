@@ -148,7 +148,7 @@ func TestStatusErrors(t *testing.T) {
 		{111, ErrUnavailable, "eas: the server is temporarily unavailable, retry later (server error, retry later)"},
 		{126, ErrForbidden, "eas: the server refused access to ActiveSync for this account or device (FolderSync status 126)"},
 		{140, ErrRemoteWipe, "eas: the server requested a remote wipe of this device (FolderSync status 140)"},
-		{177, ErrForbidden, "eas: the server refused access to ActiveSync for this account or device (FolderSync status 177)"},
+		{177, ErrTooManyDevices, ErrTooManyDevices.Error() + " (FolderSync status 177)"},
 		{110, nil, "eas: FolderSync failed with status 110 (server error)"},
 		{9, ErrInvalidSyncKey, "eas: invalid sync key, the collection must be synced again from key 0 (FolderSync status 9)"},
 	}
@@ -159,6 +159,34 @@ func TestStatusErrors(t *testing.T) {
 		_, err := c.FolderSync(context.Background(), "0")
 		if err == nil || err.Error() != tt.want || (tt.is != nil && !errors.Is(err, tt.is)) {
 			t.Errorf("status %d: got %v, want %q", tt.status, err, tt.want)
+		}
+	}
+}
+
+// A 401 names what was rejected: the password for Basic, the access
+// token (after one refresh) for Bearer.
+func TestUnauthorizedNamesCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name  string
+		creds Credentials
+		want  string
+	}{
+		{"basic", Basic{"u", "p"}, "eas: the server rejected the user name or password (HTTP 401)"},
+		{"basic pointer", &Basic{"u", "p"}, "eas: the server rejected the user name or password (HTTP 401)"},
+		{"bearer", Bearer{Source: &tokenSource{}}, "eas: the server rejected the access token even after a refresh"},
+	}
+	for _, tt := range tests {
+		c, err := New(Config{URL: srv.URL, Credentials: tt.creds, DeviceID: "d", DeviceType: "t", Version: V161})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.FolderSync(context.Background(), "0")
+		if !errors.Is(err, ErrUnauthorized) || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "password") != strings.Contains(tt.want, "password") {
+			t.Errorf("%s: %v", tt.name, err)
 		}
 	}
 }

@@ -213,6 +213,7 @@ func (c *Client) httpError(cmd string, resp *http.Response) error {
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		e.Err = ErrUnauthorized
+		e.Msg = unauthorizedText(c.cfg.Credentials)
 	case http.StatusForbidden:
 		e.Err = ErrForbidden
 	case http.StatusNotFound:
