@@ -5,16 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
 	"text/template"
 )
 
-var clientsCommand = command{"print the CalDAV/CardDAV and Maildir settings for Thunderbird, Evolution, khal/khard, mutt", printClients}
+var clientsCommand = command{"print the CalDAV/CardDAV, IMAP/SMTP and Maildir settings for Thunderbird, Evolution, khal/khard, mutt", printClients}
 
 // clientsAccount is what the client guide shows for one account.
 type clientsAccount struct {
 	Name, Base, CalDAV, CardDAV, Principal, User, Password, Maildir string
+	// IMAPHost, IMAPPort, SMTPHost, SMTPPort: empty when turned off.
+	IMAPHost, IMAPPort, SMTPHost, SMTPPort string
 }
 
 // clientsText is the per-account guide. Each client's steps name its own
@@ -26,14 +29,30 @@ server (auto-discovery):    {{.Base}}
 user name:                  {{.User}}
 password:                   {{.Password}}
 Maildir (mail):             {{.Maildir}}
+{{- if .IMAPHost}}
+IMAP (mail):                {{.IMAPHost}} port {{.IMAPPort}}, no TLS, user {{.User}}, the password above{{end}}
+{{- if .SMTPHost}}
+SMTP (sending):             {{.SMTPHost}} port {{.SMTPPort}}, no TLS, user {{.User}}, the password above{{end}}
 
 Thunderbird
   calendar:      Calendar > New Calendar > On the Network; Username {{.User}},
                  Location {{.Base}}; Find Calendars; Subscribe.
   address book:  Address Book > New Address Book > Add CardDAV Address Book;
                  Username {{.User}}, Location {{.CardDAV}}; Continue.
-  mail:          Thunderbird reads Maildir only through IMAP; until easbridge
-                 serves IMAP, use a Maildir client below.
+{{- if .IMAPHost}}
+  mail:          Account Settings > Account Actions > Add Mail Account;
+                 Configure manually: Incoming IMAP, Hostname {{.IMAPHost}},
+                 Port {{.IMAPPort}}, Connection security None, Authentication method
+                 Normal password, Username {{.User}};
+{{- if .SMTPHost}}
+                 Outgoing SMTP, Hostname {{.SMTPHost}}, Port {{.SMTPPort}},
+                 Connection security None, Authentication method Normal
+                 password, Username {{.User}}.
+                 (easbridge accepts no other host than this machine.)
+{{- end}}
+{{- else}}
+  mail:          IMAP is off ([imap] listen); use a Maildir client below.
+{{- end}}
 
 GNOME Calendar / Evolution
   Evolution > File > New > Calendar (and Task List, Address Book);
@@ -95,12 +114,28 @@ func printClients(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "easbridge serves every account on http://%s/ while `easbridge run` (or the service) runs.\n\n", cfg.DAV.Listen)
 	for _, ac := range cfg.Accounts {
-		if err := clientsText.Execute(stdout, clientsFor(cfg.DAV.Listen, ac.Name, ac.Maildir, pw)); err != nil {
+		c := clientsFor(cfg.DAV.Listen, ac.Name, ac.Maildir, pw)
+		c.IMAPHost, c.IMAPPort = mailAddr(cfg.IMAP.Listen)
+		c.SMTPHost, c.SMTPPort = mailAddr(cfg.SMTP.Listen)
+		if err := clientsText.Execute(stdout, c); err != nil {
 			fmt.Fprintf(stderr, "easbridge clients: %v\n", err)
 			return 1
 		}
 	}
 	return 0
+}
+
+// mailAddr splits a mail server's listen address for the guide; both
+// are empty when the server is off.
+func mailAddr(listen string) (host, port string) {
+	if listen == listenOff {
+		return "", ""
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", ""
+	}
+	return host, port
 }
 
 // clientsFor builds one account's settings; the DAV principal of an

@@ -29,6 +29,7 @@ type account struct {
 	cfg    accountConfig
 	store  *store.Store
 	mail   *maildir.Store
+	client *eas.Client
 	engine *bridge.Engine
 }
 
@@ -79,6 +80,7 @@ func openAccount(ctx context.Context, ac accountConfig, log *slog.Logger, red *l
 	if err != nil {
 		return fail(err)
 	}
+	a.client = client
 	policy, _ := ac.policy()
 	var loc *time.Location
 	if ac.TimeZone != "" {
@@ -177,6 +179,12 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}()
 	log.Info("dav server listening", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "http://%s/\n", ln.Addr().String())
+	mail, err := startMail(ctx, cfg, accounts, davPW, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "easbridge run: %v\n", err)
+		return 1
+	}
+	defer mail.close()
 	// Under systemd (Type=notify) start-up ends here: DAV answers and every
 	// engine is about to run.
 	notify := newDaemonNotifier(ctx, log, nil)
@@ -198,6 +206,7 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
+	mail.close()
 	wg.Wait()
 	log.Info("stopped")
 	return 0

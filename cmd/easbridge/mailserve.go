@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/imapd"
+	"github.com/easbridge/easbridge/maildir"
+	"github.com/easbridge/easbridge/smtpd"
+)
+
+// listenOff in [imap] or [smtp] listen turns that server off.
+const listenOff = "off"
+
+// mailServers are the loopback IMAP and SMTP servers of `easbridge run`:
+// one listener each, the user name at login choosing the account.
+type mailServers struct {
+	imap *imapd.Group
+	smtp *smtpd.Group
+	subs []*maildir.Subscription
+}
+
+// startMail starts IMAP and SMTP submission for accounts, each account's
+// name and the local (DAV) password logging in. What IMAP clients change
+// goes through the Maildir's user view (maildir.Store.AsUser): the
+// watcher reports it to the engine exactly like a change made by mutt,
+// never as the bridge's own echo. What the engine delivers reaches idling
+// IMAP clients at once through a maildir.Subscription.
+//
+// A server whose address cannot be bound is logged and left out: mail
+// still reaches the Maildir and DAV keeps working.
+func startMail(ctx context.Context, cfg *config, accounts []*account, password string, log *slog.Logger) (*mailServers, error) {
+	ms := &mailServers{}
+	var imaps []*imapd.Server
+	var smtps []*smtpd.Server
+	for _, a := range accounts {
+		user := a.mail.AsUser()
+		if cfg.IMAP.Listen != listenOff {
+			is, err := imapd.New(user, imapd.Config{Listen: cfg.IMAP.Listen, User: a.cfg.Name, Password: password, Logger: log})
+			if err != nil {
+				return nil, err
+			}
+			imaps = append(imaps, is)
+			sub := a.mail.Subscribe()
+			ms.subs = append(ms.subs, sub)
+			go notifyLoop(ctx, sub, is)
+		}
+		if cfg.SMTP.Listen != listenOff {
+			ss, err := smtpd.New(smtpd.Config{Listen: cfg.SMTP.Listen, User: a.cfg.Name, Password: password, Logger: log},
+				easSender(a.client), outboxSpool(user))
+			if err != nil {
+				return nil, err
+			}
+			smtps = append(smtps, ss)
+		}
+	}
+	if len(imaps) > 0 {
+		g, err := imapd.NewGroup(imaps...)
+		if err != nil {
+			return nil, err
+		}
+		if ln, err := net.Listen("tcp", cfg.IMAP.Listen); err != nil {
+			log.Error("imap server not started", "err", err)
+			g.Close()
+		} else {
+			ms.imap = g
+			go func() {
+				if err := g.Serve(ln); err != nil {
+					log.Error("imap server failed", "err", err)
+				}
+			}()
+			log.Info("imap server listening", "addr", ln.Addr().String())
+		}
+	}
+	if len(smtps) > 0 {
+		g, err := smtpd.NewGroup(smtps...)
+		if err != nil {
+			return nil, err
+		}
+		if ln, err := net.Listen("tcp", cfg.SMTP.Listen); err != nil {
+			log.Error("smtp server not started", "err", err)
+		} else {
+			ms.smtp = g
+			go func() {
+				if err := g.Serve(ln); err != nil {
+					log.Error("smtp server failed", "err", err)
+				}
+			}()
+			log.Info("smtp server listening", "addr", ln.Addr().String())
+		}
+	}
+	return ms, nil
+}
+
+// close stops both servers and the subscriptions.
+func (ms *mailServers) close() {
+	if ms == nil {
+		return
+	}
+	if ms.imap != nil {
+		ms.imap.Close()
+	}
+	if ms.smtp != nil {
+		ms.smtp.Close()
+	}
+	for _, s := range ms.subs {
+		s.Close()
+	}
+	*ms = mailServers{}
+}
+
+// notifyLoop tells the IMAP server of every folder that changed in the
+// Maildir (the engine's deliveries, other programs' changes), so an
+// idling client hears of new mail at once.
+func notifyLoop(ctx context.Context, sub *maildir.Subscription, is *imapd.Server) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sub.C():
+			for _, f := range sub.Changed() {
+				is.Notify(f)
+			}
+		}
+	}
+}
+
+// easSender sends a submitted message by EAS SendMail, saved in Sent by
+// the server. Envelope recipients missing from the header go into Bcc
+// (smtpd.AddBcc), since SendMail takes the recipients from the MIME.
+func easSender(c *eas.Client) smtpd.Sender {
+	return smtpd.SenderFunc(func(ctx context.Context, _ string, to []string, msg io.Reader) error {
+		r, err := smtpd.AddBcc(msg, to)
+		if err != nil {
+			return smtpd.Permanent(err)
+		}
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("reading the submitted message: %w", err)
+		}
+		return sendError(c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: rand.Text()}))
+	})
+}
+
+// sendError marks the server's refusal of a message as permanent (the
+// SMTP client gets 554 with the reason); everything else (the server
+// unreachable, busy, throttling, the credentials or device needing
+// attention) is temporary, and the message waits in the Outbox.
+func sendError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *eas.StatusError
+	if errors.As(err, &se) && se.Err == nil && se.Status != 110 {
+		// A status about this message (MS-ASCMD 2.2.2, e.g. 101 invalid
+		// content, 113 too large, 115 no recipient); 110 is the server's
+		// own failure, retried.
+		return smtpd.Permanent(err)
+	}
+	var he *eas.HTTPError
+	if errors.As(err, &he) && he.Err == nil && he.StatusCode >= 400 && he.StatusCode < 500 &&
+		he.StatusCode != http.StatusTooManyRequests && he.StatusCode != 449 {
+		return smtpd.Permanent(err)
+	}
+	return err
+}
+
+// outboxSpool keeps a message that cannot be sent now in the Maildir
+// Outbox (with its Bcc), through the user view: the watcher reports it
+// and the engine sends it when the server answers again.
+func outboxSpool(user *maildir.Store) smtpd.Spool {
+	return smtpd.SpoolFunc(func(ctx context.Context, _ string, to []string, msg io.Reader) error {
+		r, err := smtpd.AddBcc(msg, to)
+		if err != nil {
+			return err
+		}
+		if _, err := user.Deliver(ctx, user.Outbox(), "", r, 0); err != nil {
+			return fmt.Errorf("spooling to the outbox: %w", err)
+		}
+		return nil
+	})
+}
