@@ -142,7 +142,7 @@ func (e *Engine) SyncOnce(ctx context.Context) error {
 	if err == nil {
 		// Flag changes made while no watcher ran, then send them, and
 		// whatever waits in the Maildir outbox.
-		if err = e.reconcileFlags(ctx); err == nil {
+		if err = e.reconcileMail(ctx); err == nil {
 			err = e.syncAll(ctx)
 		}
 		if err == nil {

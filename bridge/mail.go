@@ -18,7 +18,7 @@ const inboxName = "INBOX"
 
 // mailChange is a change the user made in the Maildir, waiting for the
 // next Sync of its folder. The engine goroutine owns the queue; a change
-// lost in a crash is found again by reconcileFlags, which compares every
+// lost in a crash is found again by reconcileMail, which compares every
 // message's flags with the base recorded for it.
 type mailChange struct {
 	serverID string
@@ -107,13 +107,12 @@ func (e *Engine) fromServerMail(ctx context.Context, st *collSync, ch eas.Server
 	}
 	switch ch.Kind {
 	case eas.ChangeDelete, eas.ChangeSoftDelete:
+		// A SoftDelete (the message left the mail_age window) removes the
+		// local copy like a Delete: see serverMailGone.
 		if !known {
 			return nil
 		}
-		if err := e.cfg.Maildir.Remove(ctx, folder, maildir.Key(item.LocalID)); err != nil && !errors.Is(err, maildir.ErrNotFound) {
-			return err
-		}
-		st.changes = append(st.changes, store.ServerItemChange{Op: store.ServerDelete, ServerID: ch.ServerID})
+		e.serverMailGone(st, item)
 		return nil
 	case eas.ChangeAdd, eas.ChangeModify:
 	default:
@@ -140,12 +139,13 @@ func (e *Engine) fromServerMail(ctx context.Context, st *collSync, ch eas.Server
 	}
 	defer r.Close()
 	flags := flagsOf(m, 0)
-	key, err := e.cfg.Maildir.Deliver(ctx, folder, ch.ServerID, r, flags)
+	sniff := &midSniffer{r: r}
+	key, err := e.cfg.Maildir.Deliver(ctx, folder, ch.ServerID, sniff, flags)
 	if err != nil {
 		return fmt.Errorf("bridge: delivering %s: %w", ch.ServerID, err)
 	}
 	st.changes = append(st.changes, store.ServerItemChange{Op: store.ServerAdd, ServerID: ch.ServerID,
-		LocalID: string(key), Base: []byte(flags.String())})
+		LocalID: string(key), Base: []byte(flags.String()), MessageID: sniff.messageID()})
 	return nil
 }
 

@@ -35,49 +35,6 @@ func (e *Engine) mailCollections(ctx context.Context) (map[maildir.Folder]store.
 	return out, nil
 }
 
-// reconcileFlags queues the flag changes made in the Maildir while no
-// watcher saw them (the daemon was stopped, or crashed before sending):
-// every delivered message whose Read/Flag state differs from the base
-// recorded with the last SyncKey.
-func (e *Engine) reconcileFlags(ctx context.Context) error {
-	if e.cfg.Maildir == nil {
-		return nil
-	}
-	colls, err := e.mailCollections(ctx)
-	if err != nil {
-		return err
-	}
-	for f, c := range colls {
-		if c.SyncKey == "0" {
-			continue
-		}
-		list, err := e.cfg.Maildir.List(ctx, f)
-		if errors.Is(err, maildir.ErrNotFound) {
-			continue // not created yet, or removed by the user
-		}
-		if err != nil {
-			return err
-		}
-		for _, m := range list {
-			if m.ID == "" {
-				continue
-			}
-			item, err := e.st.ItemByServerID(ctx, c.ID, m.ID)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			base, _ := maildir.ParseFlags(string(item.Base))
-			if base&syncedFlags != m.Flags&syncedFlags {
-				e.queueMail(c.ID, mailChange{serverID: m.ID, flags: m.Flags})
-			}
-		}
-	}
-	return nil
-}
-
 // handleMailEvent turns what the user did in the Maildir into changes for
 // the server. Flag changes and deletions wait for the next Sync; moves and
 // outgoing messages are sent at once (MoveItems, SendMail).

@@ -41,7 +41,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		if due {
 			err = e.cycle(ctx)
 			if err == nil && !reconciled {
-				if err = e.reconcileFlags(ctx); err == nil {
+				if err = e.reconcileMail(ctx); err == nil {
 					reconciled = true
 					e.only = nil
 					err = e.syncAll(ctx)

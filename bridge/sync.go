@@ -20,6 +20,7 @@ type collSync struct {
 	changes  []store.ServerItemChange // the server's changes, converted
 	skipped  []store.Conflict         // server items that could not be taken
 	mailSent []mailChange             // Maildir changes the request carries
+	removals []string                 // Maildir keys to remove once the answer is committed
 }
 
 // syncable lists the collections the engine syncs with Sync: every DAV
@@ -292,6 +293,7 @@ func (e *Engine) finish(ctx context.Context, st *collSync, cr *eas.CollectionRes
 	if err != nil {
 		return false, err
 	}
+	e.removeGoneMail(ctx, st)
 	e.dropSentMail(st)
 	e.markSynced(ctx, c.Name)
 	e.setMeta(ctx, metaCollError+c.Name, "")
