@@ -17,6 +17,12 @@
 // stays failed, without asking the identity provider again, until a new
 // Login stores new tokens.
 //
+// The refusal is also saved with the tokens (Token.Refused), so that
+// `easbridge status` can show it and a restarted daemon does not ask
+// again. The daemon wraps its Source in a Parking: on a refusal it reports
+// once and then holds the account's requests, re-reading only the token
+// store, until a login stores new tokens, and carries on with them.
+//
 // Source satisfies eas.TokenRefresher structurally (Token and Refresh), so
 // this package does not import eas: eas.Bearer{Source: src}.
 //

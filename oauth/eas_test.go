@@ -17,7 +17,7 @@ var _ eas.TokenRefresher = (*Source)(nil)
 
 // newEAS returns an eas.Client using src against an in-process EAS server
 // that accepts only the access tokens f still considers valid.
-func newEAS(t *testing.T, f *fakeIDP, src *Source) (*eas.Client, *eastest.Server) {
+func newEAS(t *testing.T, f *fakeIDP, src eas.TokenSource) (*eas.Client, *eastest.Server) {
 	t.Helper()
 	srv := eastest.New(eastest.Config{Bearer: func(tok string) (string, bool) { return "alice@contoso.example", f.accessValid(tok) }})
 	if err := srv.AddUser(eastest.User{Name: "alice@contoso.example", Email: "alice@contoso.example"}); err != nil {

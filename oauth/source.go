@@ -167,6 +167,11 @@ func (s *Source) reload() error {
 			return nil // still the refused grant
 		}
 		s.tok, s.failed, s.tempErr, s.tempUntil = st, nil, nil, time.Time{}
+		if st.Refused != nil {
+			// Refused before (by this daemon before a restart, say):
+			// wait for a login instead of asking again.
+			s.failed, s.failedRT = st.Refused.Err(s.account), st.RefreshToken
+		}
 	}
 	if s.failed == nil && s.tok.ClientID != "" && s.tok.ClientID != s.cfg.ClientID {
 		s.failed = &Error{Account: s.account, LoginRequired: true, Explanation: "the configured client id differs from the one you signed in with"}
@@ -190,7 +195,9 @@ func (s *Source) refresh(ctx context.Context, t *Token, force bool) (string, err
 		if errors.As(err, &oe) && oe.LoginRequired {
 			oe.Account = s.account
 			log.Warn("oauth refresh refused, login required", "account", s.account, "aadsts", oe.AADSTS, "code", oe.Code, "correlation_id", oe.CorrelationID)
-			return "", s.fail(t, oe)
+			err := s.fail(t, oe)
+			s.saveRefusal(t, oe)
+			return "", err
 		}
 		if ctx.Err() != nil {
 			return "", err
@@ -236,5 +243,45 @@ func (s *Source) fail(t *Token, e *Error) error {
 func (s *Source) saveIfUnsaved() {
 	if s.unsaved && s.store.Save(s.account, s.tok) == nil {
 		s.unsaved = false
+	}
+}
+
+// saveRefusal records a refusal in the store, for `easbridge status` and
+// for the next start of the daemon, unless the store already holds other
+// tokens (a login got there first: it must not be overwritten).
+func (s *Source) saveRefusal(t *Token, e *Error) {
+	cur, err := s.store.Load(s.account)
+	if err != nil || cur.RefreshToken != t.RefreshToken || cur.Refused != nil {
+		return
+	}
+	nt := *cur
+	nt.Refused = refusalOf(e, s.now())
+	if err := s.store.Save(s.account, &nt); err != nil {
+		s.cfg.logger().Warn("oauth could not record the refusal", "account", s.account, "err", err)
+	}
+}
+
+// WaitForLogin returns nil once the store holds tokens that are not the
+// refused ones (after `easbridge login`, in this process or another), or
+// ctx's error when it ends first. It reads only the store, every poll; it
+// never contacts the identity provider.
+func (s *Source) WaitForLogin(ctx context.Context, poll time.Duration) error {
+	for {
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		err := s.reload()
+		s.mu.Lock()
+		ok := err == nil && s.failed == nil && s.tok != nil
+		s.mu.Unlock()
+		<-s.sem
+		if ok {
+			return nil
+		}
+		if err := sleepCtx(ctx, poll); err != nil {
+			return err
+		}
 	}
 }

@@ -26,6 +26,32 @@ type Token struct {
 	// token: it can only be redeemed by the same client.
 	ClientID string `json:"client_id,omitempty"`
 	Tenant   string `json:"tenant,omitempty"`
+	// Refused, when set, records that the identity provider refused this
+	// refresh token for good: `easbridge status` shows it and a restarted
+	// daemon waits for a new login instead of asking again. Login saves
+	// tokens without it.
+	Refused *Refusal `json:"refused,omitempty"`
+}
+
+// Refusal is a saved login-required *Error, without secrets.
+type Refusal struct {
+	Code          string    `json:"code,omitempty"`
+	AADSTS        int       `json:"aadsts,omitempty"`
+	Description   string    `json:"description,omitempty"`
+	Explanation   string    `json:"explanation,omitempty"`
+	CorrelationID string    `json:"correlation_id,omitempty"`
+	At            time.Time `json:"at"`
+}
+
+// Err rebuilds the refusal as the *Error that caused it.
+func (r *Refusal) Err(account string) *Error {
+	return &Error{Account: account, Code: r.Code, AADSTS: r.AADSTS, Description: r.Description,
+		Explanation: r.Explanation, CorrelationID: r.CorrelationID, LoginRequired: true}
+}
+
+func refusalOf(e *Error, at time.Time) *Refusal {
+	return &Refusal{Code: e.Code, AADSTS: e.AADSTS, Description: e.Description, Explanation: e.Explanation,
+		CorrelationID: e.CorrelationID, At: at.UTC()}
 }
 
 // String describes the token without its secrets.
