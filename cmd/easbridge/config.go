@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -59,6 +57,17 @@ type accountConfig struct {
 	MailAge         string `toml:"mail_age"`
 	CalendarAge     string `toml:"calendar_age"`
 	TimeZone        string `toml:"time_zone"`
+	// Sign-in (see auth.go): auth is "basic" (default) or "oauth2"
+	// (Microsoft 365) with client_id, tenant ("common" default) and
+	// authority; protocol_version forces an EAS version.
+	Auth            string `toml:"auth"`
+	ClientID        string `toml:"client_id"`
+	Tenant          string `toml:"tenant"`
+	Authority       string `toml:"authority"`
+	ProtocolVersion string `toml:"protocol_version"`
+	// park is set by run: the daemon parks an account whose sign-in is
+	// refused until `easbridge login`.
+	park bool
 }
 
 // passwordEnv names the environment variable that holds the Exchange
@@ -128,6 +137,9 @@ func (c *config) check() error {
 			return fmt.Errorf("account %q appears twice", a.Name)
 		}
 		seen[a.Name] = true
+		if a.Username == "" && a.Auth == authOAuth2 {
+			a.Username = a.Email // Microsoft 365 knows the user by the address
+		}
 		if a.URL == "" || a.Username == "" {
 			return fmt.Errorf("account %q: url and username are required", a.Name)
 		}
@@ -144,6 +156,9 @@ func (c *config) check() error {
 			a.ConflictPolicy = "server-wins"
 		}
 		if _, err := a.policy(); err != nil {
+			return err
+		}
+		if err := a.checkAuth(); err != nil {
 			return err
 		}
 		if a.MailAge == "" {
@@ -191,8 +206,8 @@ func (a *accountConfig) policy() (convert.Policy, error) {
 }
 
 // password returns the account's Exchange password: the output of
-// password_command, else $EASBRIDGE_PASSWORD, else the one `easbridge
-// setup` kept in the OS keyring or the 0600 secrets file.
+// password_command, else $EASBRIDGE_PASSWORD. (The OS keyring as the
+// default comes with issue 7.)
 func (a *accountConfig) password(ctx context.Context) (string, error) {
 	if a.PasswordCommand != "" {
 		return runPasswordCommand(ctx, a.PasswordCommand)
@@ -200,7 +215,7 @@ func (a *accountConfig) password(ctx context.Context) (string, error) {
 	if p := os.Getenv(passwordEnv); p != "" {
 		return p, nil
 	}
-	return storedSecret(accountSecret(a.Name), fmt.Sprintf("account %q: password", a.Name))
+	return "", fmt.Errorf("account %q: no password: set password_command in the config or $%s", a.Name, passwordEnv)
 }
 
 // davPassword returns the password DAV clients use.
@@ -211,7 +226,7 @@ func (c *config) davPassword(ctx context.Context) (string, error) {
 	if p := os.Getenv(davPasswordEnv); p != "" {
 		return p, nil
 	}
-	return storedSecret(davSecret, "DAV password")
+	return "", fmt.Errorf("no DAV password: set [dav] password_command or $%s", davPasswordEnv)
 }
 
 // runPasswordCommand runs cmd with sh and returns its first line of
@@ -232,8 +247,11 @@ func runPasswordCommand(ctx context.Context, cmd string) (string, error) {
 	return line, nil
 }
 
-// deviceID returns the configured device id, or the one generated for the
-// account on its first run and kept in its state directory.
+// deviceID returns the configured device id, or the one made for the
+// account on its first run (newDeviceID: derived from the machine id, so
+// the same again if the state directory is lost) and kept in its state
+// directory. It is never replaced: each new one costs a device
+// partnership on the server.
 func (a *accountConfig) deviceID() (string, error) {
 	if a.DeviceID != "" {
 		return a.DeviceID, nil
@@ -246,11 +264,10 @@ func (a *accountConfig) deviceID() (string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("account %q: reading device id: %w", a.Name, err)
 	}
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+	id, err := newDeviceID(a.Name)
+	if err != nil {
+		return "", fmt.Errorf("account %q: %w", a.Name, err)
 	}
-	id := "EB" + strings.ToUpper(hex.EncodeToString(b[:]))
 	if err := os.MkdirAll(a.StateDir, 0o700); err != nil {
 		return "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -123,5 +124,73 @@ state_dir = "/srv/state/~/x"
 	a := cfg.Accounts[0]
 	if a.Maildir != filepath.Join(home, "Mail", "work") || a.StateDir != "/srv/state/~/x" {
 		t.Errorf("maildir %q, state_dir %q", a.Maildir, a.StateDir)
+	}
+}
+
+func TestAuthConfig(t *testing.T) {
+	const base = "[[account]]\nname=\"m365\"\nurl=\"https://outlook.office365.com/Microsoft-Server-ActiveSync\"\n"
+	for _, tc := range []struct {
+		name, text, wantErr string
+		check               func(a accountConfig) bool
+	}{
+		{"basic by default", base + "username=\"alice\"\n", "", func(a accountConfig) bool { return a.Auth == authBasic && a.protocolVersion() == 0 }},
+		{"oauth2 defaults", base + "email=\"alice@contoso.example\"\nauth=\"oauth2\"\nclient_id=\"11111111-2222-3333-4444-555555555555\"\n", "",
+			func(a accountConfig) bool {
+				return a.Auth == authOAuth2 && a.Tenant == "common" && a.Username == "alice@contoso.example" && a.oauthConfig(nil).LoginHint == "alice@contoso.example"
+			}},
+		{"oauth2 tenant domain", base + "username=\"alice@contoso.example\"\nauth=\"oauth2\"\nclient_id=\"c\"\ntenant=\"contoso.onmicrosoft.com\"\n", "",
+			func(a accountConfig) bool {
+				oc := a.oauthConfig(nil)
+				return oc.TokenURL() == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+			}},
+		{"organizations", base + "username=\"a@b\"\nauth=\"oauth2\"\nclient_id=\"c\"\ntenant=\"organizations\"\n", "", nil},
+		{"protocol version", base + "username=\"a\"\nprotocol_version=\"16.1\"\n", "", func(a accountConfig) bool { return a.protocolVersion() == 161 }},
+		{"oauth2 without client id", base + "username=\"a@b\"\nauth=\"oauth2\"\n", "needs client_id", nil},
+		{"unknown auth", base + "username=\"a\"\nauth=\"ntlm\"\n", "auth \"ntlm\"", nil},
+		{"bad tenant", base + "username=\"a@b\"\nauth=\"oauth2\"\nclient_id=\"c\"\ntenant=\"../x\"\n", "tenant", nil},
+		{"http authority", base + "username=\"a@b\"\nauth=\"oauth2\"\nclient_id=\"c\"\nauthority=\"http://login.example\"\n", "https", nil},
+		{"client id with basic", base + "username=\"a\"\nclient_id=\"c\"\n", "only with auth", nil},
+		{"password command with oauth2", base + "username=\"a@b\"\nauth=\"oauth2\"\nclient_id=\"c\"\npassword_command=\"echo x\"\n", "password_command does not apply", nil},
+		{"bad protocol version", base + "username=\"a\"\nprotocol_version=\"2.5\"\n", "protocol_version", nil},
+		{"unknown key", base + "username=\"a\"\nclient_secret=\"x\"\n", "unknown key account.client_secret", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(writeConfig(t, tc.text))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.check != nil && !tc.check(cfg.Accounts[0]) {
+				t.Errorf("account %+v", cfg.Accounts[0])
+			}
+		})
+	}
+}
+
+// The device id is derived once, kept, and never replaced: each new one
+// costs a device partnership.
+func TestDeviceIDStable(t *testing.T) {
+	dir := t.TempDir()
+	a := accountConfig{Name: "work", StateDir: filepath.Join(dir, "state")}
+	first, err := a.deviceID()
+	if err != nil || !regexp.MustCompile(`^EB[0-9A-F]{24}$`).MatchString(first) {
+		t.Fatalf("id %q %v", first, err)
+	}
+	again, _ := a.deviceID()
+	// Losing the state directory does not change it on a machine with a
+	// machine id.
+	os.RemoveAll(a.StateDir)
+	lost, _ := a.deviceID()
+	other, _ := (&accountConfig{Name: "home", StateDir: filepath.Join(dir, "home")}).deviceID()
+	if again != first || other == first {
+		t.Errorf("ids %s %s %s", first, again, other)
+	}
+	if _, err := os.Stat("/etc/machine-id"); err == nil && lost != first {
+		t.Errorf("id changed after the state directory was lost: %s -> %s", first, lost)
 	}
 }
