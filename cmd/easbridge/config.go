@@ -206,8 +206,8 @@ func (a *accountConfig) policy() (convert.Policy, error) {
 }
 
 // password returns the account's Exchange password: the output of
-// password_command, else $EASBRIDGE_PASSWORD. (The OS keyring as the
-// default comes with issue 7.)
+// password_command, else $EASBRIDGE_PASSWORD, else the one `easbridge
+// setup` kept in the OS keyring or the 0600 secrets file.
 func (a *accountConfig) password(ctx context.Context) (string, error) {
 	if a.PasswordCommand != "" {
 		return runPasswordCommand(ctx, a.PasswordCommand)
@@ -215,7 +215,7 @@ func (a *accountConfig) password(ctx context.Context) (string, error) {
 	if p := os.Getenv(passwordEnv); p != "" {
 		return p, nil
 	}
-	return "", fmt.Errorf("account %q: no password: set password_command in the config or $%s", a.Name, passwordEnv)
+	return storedSecret(accountSecret(a.Name), fmt.Sprintf("account %q: password", a.Name))
 }
 
 // davPassword returns the password DAV clients use.
@@ -226,7 +226,7 @@ func (c *config) davPassword(ctx context.Context) (string, error) {
 	if p := os.Getenv(davPasswordEnv); p != "" {
 		return p, nil
 	}
-	return "", fmt.Errorf("no DAV password: set [dav] password_command or $%s", davPasswordEnv)
+	return storedSecret(davSecret, "DAV password")
 }
 
 // runPasswordCommand runs cmd with sh and returns its first line of
