@@ -421,7 +421,7 @@ func (e *Engine) fromServer(ctx context.Context, st *collSync, ch eas.ServerChan
 	c := st.c
 	switch ch.Kind {
 	case eas.ChangeDelete, eas.ChangeSoftDelete:
-		return e.serverDelete(ctx, st, ch.ServerID)
+		return e.serverDelete(ctx, st, ch.ServerID, ch.Kind == eas.ChangeSoftDelete)
 	case eas.ChangeAdd, eas.ChangeModify:
 	default:
 		return nil
@@ -455,7 +455,18 @@ func (e *Engine) fromServer(ctx context.Context, st *collSync, ch eas.ServerChan
 
 // serverDelete handles a Delete (or SoftDelete) of the server: the local
 // object goes, unless it was edited locally (an edit beats a delete).
-func (e *Engine) serverDelete(ctx context.Context, st *collSync, serverID string) error {
+//
+// A SoftDelete (MS-ASCMD 2.2.3.166: the item left the calendar_age
+// window, it still exists) removes the local copy too: the collection
+// mirrors the window the user chose, and a kept copy would have no
+// ServerId, so editing it would add a duplicate to the server. A local
+// delete waiting for it is still sent (the user wanted it gone). A local
+// edit is not re-added as for a Delete (the server still holds the item:
+// that would duplicate it), and a server outside the window treats a
+// Change as a conflict it never resolves (the item is not reported
+// again); the edited version goes to the conflicts table instead, where
+// `status` shows it.
+func (e *Engine) serverDelete(ctx context.Context, st *collSync, serverID string, soft bool) error {
 	out := store.ServerItemChange{Op: store.ServerDelete, ServerID: serverID}
 	item, err := e.st.ItemByServerID(ctx, st.c.ID, serverID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -468,7 +479,21 @@ func (e *Engine) serverDelete(ctx context.Context, st *collSync, serverID string
 	if err != nil {
 		return err
 	}
-	if hasEdit(pend) {
+	switch {
+	case soft && hasEdit(pend):
+		objs, err := e.st.GetObjects(ctx, st.c.Name, []string{item.LocalID})
+		if err != nil {
+			return err
+		}
+		var data []byte
+		if len(objs) > 0 {
+			data = objs[0].Data
+		}
+		out.Conflict = &store.Conflict{ServerID: serverID, LocalID: item.LocalID, Winner: "server", LoserData: data,
+			Reason: "left the sync window on the server while edited here: the edit was not sent", SyncKey: st.c.SyncKey}
+	case soft && len(pend) > 0:
+		return nil // a local delete waits: it goes to the item, with its mapping
+	case hasEdit(pend):
 		out.KeepLocal = true
 		out.Conflict = &store.Conflict{ServerID: serverID, LocalID: item.LocalID, Winner: "client", LoserData: item.Base,
 			Reason: "deleted on the server, edited locally: kept and added again", SyncKey: st.c.SyncKey}
