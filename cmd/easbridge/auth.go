@@ -88,10 +88,11 @@ func (a *accountConfig) protocolVersion() eas.Version {
 	return v
 }
 
-// openTokens opens the store of OAuth tokens: the OS keyring where one
-// answers, else secret's 0600 file. Tests replace it.
+// openTokens opens the store of OAuth tokens: the secrets store of setup
+// (the OS keyring where one answers, else the 0600 file), under the
+// service oauth.SecretService. Tests replace it.
 var openTokens = func() (oauth.TokenStore, secret.Choice, error) {
-	s, choice, err := secret.Open(secret.Options{})
+	s, choice, err := openSecrets()
 	if err != nil {
 		return nil, choice, err
 	}

@@ -61,19 +61,18 @@ func openAccount(ctx context.Context, ac accountConfig, log *slog.Logger, red *l
 	if a.mail, err = maildir.Open(ctx, ac.Maildir, maildir.Options{Logger: log}); err != nil {
 		return fail(err)
 	}
-	pw, err := ac.password(ctx)
+	creds, err := ac.credentials(ctx, log, red) // auth.go: Basic, or OAuth2 bearer tokens
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	red.Add(pw)
 	dev, err := ac.deviceID()
 	if err != nil {
 		return fail(err)
 	}
 	pk, _ := st.Meta(ctx, metaPolicyKey)
 	client, err := eas.New(eas.Config{
-		URL: ac.URL, User: ac.Username, Credentials: eas.Basic{User: ac.Username, Password: pw},
+		URL: ac.URL, User: ac.Username, Credentials: creds, Version: ac.protocolVersion(),
 		DeviceID: dev, DeviceType: "easbridge", Logger: log, PolicyKey: pk,
 		OnPolicyKey: func(key string) { _ = st.SetMeta(context.Background(), metaPolicyKey, key) },
 	})
@@ -152,6 +151,7 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}()
 	handlers := map[string]http.Handler{}
 	for _, ac := range cfg.Accounts {
+		ac.park = true // a refused OAuth sign-in waits for `easbridge login`
 		a, err := openAccount(ctx, ac, log, red)
 		if err != nil {
 			fmt.Fprintf(stderr, "easbridge run: %v\n", err)
