@@ -23,10 +23,10 @@ var setupCommand = command{"add or change an account: find the server, check it,
 
 // setupFlags holds every answer setup can take without asking.
 type setupFlags struct {
-	config, email, url, user, name      string
-	mailAge, calendarAge, maildir       string
-	stateDir, timeZone                  string
-	passwordStdin, noKeyring, noConfirm bool
+	config, email, url, user, name       string
+	mailAge, calendarAge, maildir        string
+	stateDir, timeZone, clientID, tenant string
+	passwordStdin, noKeyring, noConfirm  bool
 }
 
 // prompter asks questions on a terminal; without one every question
@@ -74,6 +74,8 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&sf.maildir, "maildir", "", "Maildir `directory` (default ~/Mail/NAME)")
 	fs.StringVar(&sf.stateDir, "state-dir", "", "state `directory` (default ~/.local/share/easbridge/NAME)")
 	fs.StringVar(&sf.timeZone, "time-zone", "", "IANA time `zone` for converted items (default: UTC)")
+	fs.StringVar(&sf.clientID, "client-id", "", "Microsoft 365 only: the Application (client) `ID` registered in Microsoft Entra ID")
+	fs.StringVar(&sf.tenant, "tenant", "", "Microsoft 365 only: the directory (tenant) `ID` or domain (default: common)")
 	fs.BoolVar(&sf.passwordStdin, "password-stdin", false, "read the password from the first line of standard input ($EASBRIDGE_PASSWORD works too)")
 	fs.BoolVar(&sf.noKeyring, "no-keyring", false, "keep the password in a 0600 file instead of the OS keyring")
 	fs.BoolVar(&sf.noConfirm, "yes", false, "do not ask before writing the configuration")
@@ -344,6 +346,11 @@ func saveSetup(st *setupState, sf setupFlags, out io.Writer) error {
 			return errors.New("this mailbox is in Microsoft 365 (Exchange Online), which needs Microsoft 365 sign-in, and this build of easbridge has no `easbridge login` yet")
 		}
 		settings = append(settings, setting{"auth", tomlString("oauth2")})
+		for _, kv := range []struct{ key, v string }{{"client_id", sf.clientID}, {"tenant", sf.tenant}} {
+			if kv.v != "" && configHasKey(kv.key) {
+				settings = append(settings, setting{kv.key, tomlString(kv.v)})
+			}
+		}
 	} else {
 		if err := storeSecrets(st, sf, out); err != nil {
 			return err
