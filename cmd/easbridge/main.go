@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"service":   serviceCommand,
 	"clients":   clientsCommand,
 	"setup":     setupCommand,
+	"login":     loginCommand,
 }
 
 func main() {
