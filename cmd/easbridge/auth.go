@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/easbridge/easbridge/eas"
 	"github.com/easbridge/easbridge/internal/logx"
@@ -152,4 +153,51 @@ func newDeviceID(account string) (string, error) {
 		return "", err
 	}
 	return "EB" + strings.ToUpper(hex.EncodeToString(b[:])), nil
+}
+
+// signInStatus is an OAuth account's sign-in in `easbridge status`, read
+// from the token store without contacting anyone.
+type signInStatus struct {
+	// State is "signed-in", "refused" (waits for `easbridge login`),
+	// "not-signed-in" or "unknown" (the store could not be read).
+	State string `json:"state"`
+	// Expiry of the saved access token; it is renewed before then.
+	Expiry *time.Time `json:"access_token_expiry,omitempty"`
+	// AADSTS is Microsoft Entra ID's error number of a refusal.
+	AADSTS int    `json:"aadsts,omitempty"`
+	Error  string `json:"error,omitempty"`
+	// Store is where the tokens are: "keyring" or "file".
+	Store string `json:"store,omitempty"`
+}
+
+// readSignIn reports the account's sign-in; nil for password accounts.
+func readSignIn(ac accountConfig) *signInStatus {
+	if ac.Auth != authOAuth2 {
+		return nil
+	}
+	store, choice, err := openTokens()
+	if err != nil {
+		return &signInStatus{State: "unknown", Error: err.Error()}
+	}
+	s := &signInStatus{Store: string(choice.Backend)}
+	t, err := store.Load(ac.Name)
+	switch {
+	case errors.Is(err, oauth.ErrNoToken):
+		s.State, s.Error = "not-signed-in", fmt.Sprintf("not signed in: run `easbridge login %s`", ac.Name)
+	case err != nil:
+		s.State, s.Error = "unknown", err.Error()
+	case t.Refused != nil:
+		s.State, s.AADSTS, s.Error = "refused", t.Refused.AADSTS, t.Refused.Err(ac.Name).Error()
+	default:
+		s.State, s.Expiry = "signed-in", &t.Expiry
+	}
+	return s
+}
+
+// String is the status line.
+func (s *signInStatus) String() string {
+	if s.State == "signed-in" {
+		return fmt.Sprintf("Microsoft 365, signed in (tokens in the %s; access token renewed before %s)", s.Store, s.Expiry.Local().Format("2006-01-02 15:04"))
+	}
+	return s.Error
 }

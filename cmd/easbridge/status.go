@@ -23,6 +23,8 @@ type accountStatus struct {
 	*bridge.Status
 	DAVURL  string `json:"dav_url"`
 	Maildir string `json:"maildir"`
+	// SignIn is the Microsoft 365 sign-in (auth = "oauth2"), see auth.go.
+	SignIn *signInStatus `json:"sign_in,omitempty"`
 }
 
 // showStatus reads every account's state (beside a running daemon: the
@@ -47,7 +49,7 @@ func showStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stderr, "easbridge status: account %q: %v\n", ac.Name, err)
 			return 1
 		}
-		out = append(out, accountStatus{Status: s, DAVURL: fmt.Sprintf("http://%s/", cfg.DAV.Listen), Maildir: ac.Maildir})
+		out = append(out, accountStatus{Status: s, DAVURL: fmt.Sprintf("http://%s/", cfg.DAV.Listen), Maildir: ac.Maildir, SignIn: readSignIn(ac)})
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
@@ -82,6 +84,9 @@ func readAccountStatus(ctx context.Context, ac accountConfig) (*bridge.Status, e
 
 func printStatus(w io.Writer, a accountStatus) {
 	fmt.Fprintf(w, "account %s  (DAV %s, Maildir %s)\n", a.Account, a.DAVURL, a.Maildir)
+	if a.SignIn != nil {
+		fmt.Fprintf(w, "  sign-in: %s\n", a.SignIn)
+	}
 	fmt.Fprintf(w, "  last push: %s\n", ago(a.LastPush))
 	if a.LastError != "" {
 		fmt.Fprintf(w, "  last error: %s\n", a.LastError)
