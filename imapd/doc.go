@@ -45,7 +45,21 @@
 // BODY[], BODY[HEADER], BODY[HEADER.FIELDS ...], BODY[TEXT] and their
 // partial forms are streamed from the file (a section reader over the
 // open file, the header read up to its blank line); only nested MIME
-// parts, BODYSTRUCTURE and ENVELOPE parse the message. Bytes are served
-// as stored: messages written by mutt with bare LF are not converted to
-// CRLF (Thunderbird and mutt accept them).
+// parts, BODYSTRUCTURE and ENVELOPE parse the message. A message whose header has
+// bare LF line endings (mutt, aerc) is served converted to CRLF, with
+// sizes to match (see wire.go); others are served as stored.
+//
+// INTERNALDATE is the date of the topmost Received field, else of Date,
+// else the file's modification time: it survives copies and tells when
+// the mail arrived rather than when easbridge first synced it.
+//
+// # Not implemented
+//
+// CONDSTORE (RFC 7162): go-imap v2.0.0-beta.8's server parses neither
+// SELECT (CONDSTORE), FETCH (CHANGEDSINCE) and the MODSEQ item, nor
+// STORE (UNCHANGEDSINCE), and writes no HIGHESTMODSEQ, so it is not
+// advertised (clients then fall back to flag FETCHes, which is correct).
+// ID (RFC 2971): the library answers it BAD and has no hook to add it;
+// it is not advertised, and clients send ID only when it is (RFC 2971
+// 3.1; Thunderbird checks the capability).
 package imapd

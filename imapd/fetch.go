@@ -67,7 +67,9 @@ func (s *session) markSeen(h *hit) {
 type msgFile struct {
 	s    *session
 	key  maildir.Key
-	f    *os.File
+	// nameSize is the size from the file name, -1 if unknown.
+	nameSize int64
+	f        *os.File
 	info os.FileInfo
 	hdr  []byte // raw header block, blank line included
 	err  error
@@ -130,17 +132,21 @@ func (mf *msgFile) header() ([]byte, error) {
 	return mf.hdr, nil
 }
 
-// section returns the whole file as a reader from its start.
+// reader returns the whole message as served, from its start.
 func (mf *msgFile) reader() (io.Reader, error) {
 	f, err := mf.open()
 	if err != nil {
 		return nil, err
 	}
-	return io.NewSectionReader(f, 0, mf.info.Size()), nil
+	r := io.NewSectionReader(f, 0, mf.info.Size())
+	if mf.converted() {
+		return newCRLFReader(r), nil
+	}
+	return r, nil
 }
 
 func (s *session) fetchOne(w *imapserver.FetchWriter, h *hit, options *imap.FetchOptions, withFlags bool) error {
-	mf := &msgFile{s: s, key: h.msg.key}
+	mf := &msgFile{s: s, key: h.msg.key, nameSize: h.msg.size}
 	defer mf.close()
 	rw := w.CreateMessage(h.seq)
 	if options.UID {
@@ -150,17 +156,11 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, h *hit, options *imap.Fetc
 		rw.WriteFlags(h.msg.imapFlags())
 	}
 	if options.RFC822Size {
-		size := h.msg.size
-		if size < 0 {
-			if _, err := mf.open(); err == nil {
-				size = mf.info.Size()
-			}
-		}
-		rw.WriteRFC822Size(max(size, 0))
+		rw.WriteRFC822Size(mf.size())
 	}
 	if options.InternalDate {
-		if _, err := mf.open(); err == nil {
-			rw.WriteInternalDate(mf.info.ModTime())
+		if t, ok := mf.internalDate(); ok {
+			rw.WriteInternalDate(t)
 		}
 	}
 	if options.Envelope {
@@ -205,25 +205,10 @@ func (s *session) writeSection(rw *imapserver.FetchResponseWriter, mf *msgFile, 
 	if len(bs.Part) == 0 {
 		switch bs.Specifier {
 		case imap.PartSpecifierNone, imap.PartSpecifierText:
-			f, err := mf.open()
-			if err != nil {
-				return writeBytes(rw.WriteBodySection(bs, 0), nil)
-			}
-			var start int64
-			if bs.Specifier == imap.PartSpecifierText {
-				hdr, _ := mf.header()
-				start = int64(len(hdr))
-			}
-			off, n := partial(mf.info.Size()-start, bs.Partial)
-			wc := rw.WriteBodySection(bs, n)
-			if _, err := io.Copy(wc, io.NewSectionReader(f, start+off, n)); err != nil {
-				wc.Close()
-				return fmt.Errorf("imapd: sending message: %w", err)
-			}
-			return wc.Close()
+			return mf.writeWhole(rw, bs)
 		case imap.PartSpecifierHeader:
 			hdr, _ := mf.header()
-			b := filterHeader(hdr, bs)
+			b := toCRLF(filterHeader(hdr, bs))
 			off, n := partial(int64(len(b)), bs.Partial)
 			return writeBytes(rw.WriteBodySection(bs, n), b[off:off+n])
 		}
@@ -233,6 +218,43 @@ func (s *session) writeSection(rw *imapserver.FetchResponseWriter, mf *msgFile, 
 		b = imapserver.ExtractBodySection(r, bs)
 	}
 	return writeBytes(rw.WriteBodySection(bs, int64(len(b))), b)
+}
+
+// writeWhole writes BODY[] or BODY[TEXT] (or a partial of them),
+// streamed from the file, converted to CRLF when the message is.
+func (mf *msgFile) writeWhole(rw *imapserver.FetchResponseWriter, bs *imap.FetchItemBodySection) error {
+	f, err := mf.open()
+	if err != nil {
+		return writeBytes(rw.WriteBodySection(bs, 0), nil)
+	}
+	conv := mf.converted()
+	var start, wireStart int64 // where the section starts in the file, and as served
+	if bs.Specifier == imap.PartSpecifierText {
+		hdr, _ := mf.header()
+		start, wireStart = int64(len(hdr)), int64(len(toCRLF(hdr)))
+	}
+	total := mf.info.Size()
+	if conv {
+		total = mf.size()
+	}
+	off, n := partial(total-wireStart, bs.Partial)
+	wc := rw.WriteBodySection(bs, n)
+	var r io.Reader
+	if conv {
+		cr := newCRLFReader(io.NewSectionReader(f, start, mf.info.Size()-start))
+		if _, err := io.CopyN(io.Discard, cr, off); err != nil {
+			wc.Close()
+			return fmt.Errorf("imapd: reading message: %w", err)
+		}
+		r = cr
+	} else {
+		r = io.NewSectionReader(f, start+off, n)
+	}
+	if _, err := io.CopyN(wc, r, n); err != nil {
+		wc.Close()
+		return fmt.Errorf("imapd: sending message: %w", err)
+	}
+	return wc.Close()
 }
 
 // partial clips [0,size) to a <offset.count> request.

@@ -21,6 +21,7 @@ type message struct {
 	flags    maildir.Flags
 	keywords []string // IMAP keywords, kept in the uid list
 	size     int64    // from the file name, -1 until known
+	wire     int64    // size as served (see wire.go), -1 until known
 	header   []byte   // raw header block, cached once read (files never change)
 }
 
@@ -53,6 +54,25 @@ func (mb *mailbox) cacheHeader(k maildir.Key, h []byte) {
 	if m := mb.byKey[k]; m != nil && m.header == nil && mb.cached+len(h) <= maxHeaderCache {
 		m.header = h
 		mb.cached += len(h)
+	}
+}
+
+// wireSize returns the cached size of k as served, or -1.
+func (mb *mailbox) wireSize(k maildir.Key) int64 {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if m := mb.byKey[k]; m != nil && m.wire > 0 {
+		return m.wire
+	}
+	return -1
+}
+
+// setWireSize caches the size of k as served.
+func (mb *mailbox) setWireSize(k maildir.Key, n int64) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if m := mb.byKey[k]; m != nil {
+		m.wire = n
 	}
 }
 

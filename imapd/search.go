@@ -34,7 +34,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	var uids imap.UIDSet
 	for i := range all {
 		h := &all[i]
-		mf := &msgFile{s: s, key: h.msg.key}
+		mf := &msgFile{s: s, key: h.msg.key, nameSize: h.msg.size}
 		ok := s.match(h, mf, criteria, max, maxUID)
 		mf.close()
 		if !ok {
@@ -84,22 +84,14 @@ func (s *session) match(h *hit, mf *msgFile, c *imap.SearchCriteria, max uint32,
 		}
 	}
 	if c.Larger > 0 || c.Smaller > 0 {
-		size := h.msg.size
-		if size < 0 {
-			if _, err := mf.open(); err != nil {
-				return false
-			}
-			size = mf.info.Size()
-		}
+		size := mf.size()
 		if c.Larger > 0 && size <= c.Larger || c.Smaller > 0 && size >= c.Smaller {
 			return false
 		}
 	}
 	if !c.Since.IsZero() || !c.Before.IsZero() {
-		if _, err := mf.open(); err != nil {
-			return false
-		}
-		if !inDates(mf.info.ModTime(), c.Since, c.Before) {
+		t, ok := mf.internalDate()
+		if !ok || !inDates(t, c.Since, c.Before) {
 			return false
 		}
 	}
