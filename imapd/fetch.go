@@ -65,14 +65,14 @@ func (s *session) markSeen(h *hit) {
 
 // msgFile is a message file opened on demand.
 type msgFile struct {
-	s    *session
-	key  maildir.Key
+	s   *session
+	key maildir.Key
 	// nameSize is the size from the file name, -1 if unknown.
 	nameSize int64
 	f        *os.File
-	info os.FileInfo
-	hdr  []byte // raw header block, blank line included
-	err  error
+	info     os.FileInfo
+	hdr      []byte // raw header block, blank line included
+	err      error
 }
 
 func (mf *msgFile) open() (*os.File, error) {
