@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"status":    statusCommand,
 	"service":   serviceCommand,
 	"clients":   clientsCommand,
+	"demo":      demoCommand,
 	"setup":     setupCommand,
 	"login":     loginCommand,
 }
