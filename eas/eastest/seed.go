@@ -98,7 +98,9 @@ func meeting(loc *time.Location, start time.Time, d time.Duration, subject, uid 
 func sampleEvents(now time.Time, loc *time.Location) []*eas.Event {
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	monday := day.AddDate(0, 0, -int((day.Weekday()+6)%7))
-	at := func(d, h, m int) time.Time { return day.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	at := func(d, h, m int) time.Time {
+		return day.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+	}
 	var out []*eas.Event
 
 	// A recurring meeting with attendees, one occurrence moved and one
