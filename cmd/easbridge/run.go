@@ -31,6 +31,8 @@ type account struct {
 	mail   *maildir.Store
 	client *eas.Client
 	engine *bridge.Engine
+	wire   *wireTracker  // watches the EAS requests for status (control.go)
+	guard  *accountGuard // stops the account on a refused policy or a remote wipe (wipe.go)
 }
 
 func (a *account) close() {
@@ -71,11 +73,14 @@ func openAccount(ctx context.Context, ac accountConfig, log *slog.Logger, red *l
 		return fail(err)
 	}
 	pk, _ := st.Meta(ctx, metaPolicyKey)
-	client, err := eas.New(eas.Config{
+	a.wire = newWireTracker()
+	ecfg := eas.Config{
 		URL: ac.URL, User: ac.Username, Credentials: creds, Version: ac.protocolVersion(),
-		DeviceID: dev, DeviceType: "easbridge", Logger: log, PolicyKey: pk,
+		DeviceID: dev, DeviceType: "easbridge", Logger: log, PolicyKey: pk, HTTPClient: a.wire.client(),
 		OnPolicyKey: func(key string) { _ = st.SetMeta(context.Background(), metaPolicyKey, key) },
-	})
+	}
+	a.guard = guardAccount(&ecfg, ac)
+	client, err := eas.New(ecfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -179,6 +184,8 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}()
 	log.Info("dav server listening", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "http://%s/\n", ln.Addr().String())
+	ctl := startControl(*path, cfg, accounts, fmt.Sprintf("http://%s/", ln.Addr()), log)
+	defer ctl.close()
 	mail, err := startMail(ctx, cfg, accounts, davPW, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "easbridge run: %v\n", err)
@@ -190,17 +197,18 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	notify := newDaemonNotifier(ctx, log, nil)
 	notify.Ready(fmt.Sprintf("serving DAV on %s for %d account(s)", ln.Addr(), len(accounts)))
 
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	stops := newAccountStops(cfg, *path, stopRun, stderr)
 	var wg sync.WaitGroup
 	for _, a := range accounts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := a.engine.Run(ctx); err != nil {
-				log.Error("engine stopped", "account", a.cfg.Name, "err", err)
-			}
+			stops.run(runCtx, a, log)
 		}()
 	}
-	<-ctx.Done()
+	<-runCtx.Done()
 	notify.Stopping("shutting down")
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -209,7 +217,7 @@ func runBridge(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	mail.close()
 	wg.Wait()
 	log.Info("stopped")
-	return 0
+	return stops.exitCode()
 }
 
 // byUser routes each DAV request to the account named by its Basic user
