@@ -60,6 +60,9 @@ type Config struct {
 	WindowSize int
 	// Logger receives the engine's records; nil discards them.
 	Logger *slog.Logger
+	// Progress, when set, receives the initial-sync progress (a terminal
+	// shows it); when nil, progress is logged. Either way `status` shows it.
+	Progress ProgressFunc
 }
 
 // Engine mirrors one account. See the package documentation for which
@@ -82,6 +85,7 @@ type Engine struct {
 	mailOut map[int64][]mailChange
 	events  chan maildir.Event
 
+	progress  progressState
 	metaCache map[string]string    // last meta values written
 	syncedAt  map[string]time.Time // last synced-at written per collection
 

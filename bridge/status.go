@@ -35,6 +35,9 @@ type FolderStatus struct {
 	// sync (GetItemEstimate), 0 when unknown.
 	Estimate  int    `json:"initial_estimate,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+	// Progress is the initial sync's progress (estimated vs done), nil
+	// before one started.
+	Progress *FolderProgress `json:"initial_sync,omitempty"`
 }
 
 // Problem is a conflict or a quarantined item.
@@ -81,6 +84,7 @@ func ReadStatus(ctx context.Context, account string, st *store.Store, md *maildi
 		if v, _ := st.Meta(ctx, metaEstimate+c.Name); v != "" {
 			f.Estimate, _ = strconv.Atoi(v)
 		}
+		f.Progress = readProgress(ctx, st, c.Name)
 		s.Folders = append(s.Folders, f)
 	}
 	conflicts, err := st.Conflicts(ctx)

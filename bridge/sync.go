@@ -100,7 +100,7 @@ const metaEstimate = "engine-estimate:"
 // estimate.
 func (e *Engine) estimate(ctx context.Context, colls []store.Collection, initial map[int64]bool) {
 	var reqs []eas.EstimateRequest
-	names := map[string]string{}
+	byID := map[string]store.Collection{}
 	for _, c := range colls {
 		if !initial[c.ID] || c.SyncKey == "0" {
 			continue
@@ -114,7 +114,7 @@ func (e *Engine) estimate(ctx context.Context, colls []store.Collection, initial
 			f = e.cfg.MailFilter
 		}
 		reqs = append(reqs, eas.EstimateRequest{CollectionID: c.ServerID, SyncKey: c.SyncKey, Class: classOf(c.Kind), FilterType: f})
-		names[c.ServerID] = c.Name
+		byID[c.ServerID] = c
 	}
 	if len(reqs) == 0 {
 		return
@@ -125,11 +125,13 @@ func (e *Engine) estimate(ctx context.Context, colls []store.Collection, initial
 		return
 	}
 	for _, x := range est {
-		if x.Status != 1 || names[x.CollectionID] == "" {
+		c, ok := byID[x.CollectionID]
+		if x.Status != 1 || !ok {
 			continue
 		}
-		e.log.Info("initial sync", "collection", names[x.CollectionID], "estimated_items", x.Count)
-		e.setMeta(ctx, metaEstimate+names[x.CollectionID], strconv.Itoa(x.Count))
+		e.log.Info("initial sync", "collection", c.Name, "estimated_items", x.Count)
+		e.setMeta(ctx, metaEstimate+c.Name, strconv.Itoa(x.Count))
+		e.startProgress(ctx, c, x.Count)
 	}
 }
 
@@ -199,9 +201,13 @@ func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets
 	// With a result, err only sums up the failed collections, each of
 	// which carries its own Err.
 	for _, c := range colls {
-		m, err := e.finish(ctx, states[c.ServerID], res.Collection(c.ServerID), resets)
+		cr := res.Collection(c.ServerID)
+		m, err := e.finish(ctx, states[c.ServerID], cr, resets)
 		if err != nil {
 			return false, err
+		}
+		if cr == nil || cr.Err == nil {
+			e.advanceProgress(ctx, c, cr != nil && cr.MoreAvailable)
 		}
 		more = more || m
 	}
@@ -441,6 +447,9 @@ func (e *Engine) fromServer(ctx context.Context, st *collSync, ch eas.ServerChan
 	item, err := e.st.ItemByServerID(ctx, c.ID, ch.ServerID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		if err := e.claimSentAdd(ctx, st, ch, fresh, &out); err != nil {
+			return err
+		}
 	case err != nil:
 		return err
 	default:
