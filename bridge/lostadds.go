@@ -1,0 +1,80 @@
+package bridge
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/easbridge/easbridge/bridge/convert"
+	"github.com/easbridge/easbridge/bridge/store"
+	"github.com/easbridge/easbridge/eas"
+)
+
+// claimSentAdd handles a server Add of an item the store does not know
+// that is really one of our own adds whose answer was lost (a dropped
+// connection after the server applied the Sync, or a kill -9 before the
+// answer was committed). Exchange replays its answer to a repeated
+// SyncKey (MS-ASCMD 2.2.3.166), but SOGo treats the old key as valid and
+// reports the item it created as a server Add, and takes the repeated
+// ClientId as a new item. Events carry their UID and the store matches
+// them; contacts and tasks carry none, so the Add is matched by content
+// against the adds sent and not answered. On a match out takes the local
+// object, so the store maps the ServerId to it and drops the entry: it is
+// not sent again and no copy appears on either side.
+func (e *Engine) claimSentAdd(ctx context.Context, st *collSync, ch eas.ServerChange, fresh *local, out *store.ServerItemChange) error {
+	if ch.Kind != eas.ChangeAdd || st.c.Kind == store.KindMail {
+		return nil
+	}
+	adds, err := e.st.SentAdds(ctx, st.c.ID)
+	if err != nil || len(adds) == 0 {
+		return err
+	}
+	for _, en := range adds {
+		if claimed(st, en.LocalID) {
+			continue
+		}
+		l, err := parseLocal(st.c.Kind, en.Data)
+		if err != nil {
+			continue
+		}
+		sent, err := e.toServer(st.c.Kind, l, ch.ServerID)
+		if err != nil || !sameAsSent(sent, ch.Item) {
+			continue
+		}
+		m, err := mergeStored(l, fresh)
+		if err != nil {
+			return err
+		}
+		e.log.Info("server add matched to a local add whose answer was lost", "collection", st.c.Name, "object", en.LocalID)
+		out.LocalID, out.UID, out.Data = en.LocalID, m.uid, m.data
+		return nil
+	}
+	return nil
+}
+
+// claimed reports whether a change of this response already took the
+// local object.
+func claimed(st *collSync, localID string) bool {
+	for _, ch := range st.changes {
+		if ch.LocalID == localID {
+			return true
+		}
+	}
+	return false
+}
+
+// sameAsSent reports whether the server's item holds what our add sent:
+// every field the sent item sets has the same value on the server (which
+// may fill in more, such as a FileAs of its own).
+func sameAsSent(sent, server eas.Item) bool {
+	diff, err := convert.Diff(sent, server)
+	if err != nil {
+		return false
+	}
+	v := reflect.Indirect(reflect.ValueOf(sent))
+	for _, name := range diff {
+		if f := v.FieldByName(name); !f.IsValid() || !f.IsZero() {
+			return false
+		}
+	}
+	return true
+}

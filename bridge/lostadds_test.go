@@ -1,0 +1,77 @@
+package bridge
+
+import (
+	"context"
+	"testing"
+
+	"github.com/easbridge/easbridge/bridge/store"
+	"github.com/easbridge/easbridge/dav"
+	"github.com/easbridge/easbridge/eas/eastest"
+)
+
+// An add whose answer was lost (sent, applied by the server, the
+// connection dropped or the bridge killed before the answer was
+// committed), on a server that then reports the item as one of its own
+// adds instead of replaying its answer (SOGo): the server add is the
+// local item, so neither side gets a second copy. Contacts and tasks
+// carry no UID over EAS, so only their content can tell.
+func TestLostAddAnswerCreatesNoDuplicate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		coll, name string
+		kind       store.Kind
+		typ        int
+		data       string
+	}{
+		{"contacts", "c1.vcf", store.KindContacts, eastest.TypeContacts,
+			"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Local Contact\r\nN:Contact;Local;;;\r\nTEL;TYPE=CELL:+1 555 0101\r\nEND:VCARD\r\n"},
+		{"tasks", "t1.ics", store.KindTasks, eastest.TypeTasks,
+			"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:20260301T000000Z\r\n" +
+				"DUE;VALUE=DATE:20260708\r\nSUMMARY:Local task\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.coll, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			v := newEnv(t, eastest.Config{}, Config{})
+			v.syncOnce()
+			if _, _, err := v.e.DAV().PutObject(ctx, tt.coll, tt.name, dav.ObjectInput{Data: []byte(tt.data)}, dav.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := v.st.CollectionByName(ctx, tt.coll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The add leaves with its ClientId...
+			sent, err := v.st.TakeOutbox(ctx, c.ID, 10)
+			if err != nil || len(sent) != 1 {
+				t.Fatalf("outbox: %v %v", sent, err)
+			}
+			// ...the server creates the item, and the answer is lost.
+			l, err := parseLocal(tt.kind, sent[0].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := v.e.toServer(tt.kind, l, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			folder := v.srv.FolderID("alice", tt.typ)
+			if _, err := v.srv.AddItem("alice", folder, it); err != nil {
+				t.Fatal(err)
+			}
+			v.syncOnce()
+			v.syncOnce()
+			if ids := v.srv.ItemIDs("alice", folder); len(ids) != 1 {
+				t.Errorf("server holds %d items, want 1", len(ids))
+			}
+			objs := v.objects(tt.coll)
+			if _, ok := objs[tt.name]; len(objs) != 1 || !ok {
+				t.Errorf("mirror holds %v, want only %s", keys(objs), tt.name)
+			}
+			if n, err := v.st.PendingCount(ctx, c.ID); err != nil || n != 0 {
+				t.Errorf("%d changes still pending (%v)", n, err)
+			}
+		})
+	}
+}
