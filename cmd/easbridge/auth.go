@@ -100,6 +100,10 @@ var openTokens = func() (oauth.TokenStore, secret.Choice, error) {
 	return oauth.SecretStore{Secrets: s}, choice, nil
 }
 
+// signInPoll is how often a parked account re-reads the token store for
+// the tokens of a new login (local reads only). Tests shorten it.
+var signInPoll = oauth.DefaultPoll
+
 // credentials returns what authorizes the account's EAS requests: Basic
 // with the password (added to red), or Bearer with the account's OAuth
 // tokens. In the daemon (a.park) a sign-in the identity provider refuses
@@ -125,7 +129,7 @@ func (a *accountConfig) credentials(ctx context.Context, log *slog.Logger, red *
 	}
 	name := a.Name
 	return eas.Bearer{Source: &oauth.Parking{
-		Source: src,
+		Source: src, Poll: signInPoll,
 		OnRefused: func(e *oauth.Error) {
 			log.Error("sign-in refused, account waits for easbridge login", "account", name,
 				"aadsts", e.AADSTS, "code", e.Code, "correlation_id", e.CorrelationID, "err", e.Error())

@@ -290,3 +290,82 @@ func TestSyncOnceOAuth(t *testing.T) {
 		t.Errorf("sign-in status %+v", s)
 	}
 }
+
+// The daemon parks an account whose sign-in is refused: one log record
+// with the AADSTS code and the login to run, no request to Exchange and
+// none more to the identity provider; the tokens of a login (here saved
+// as `easbridge login` saves them) resume it without a restart.
+func TestRunParksUntilLogin(t *testing.T) {
+	f := newFakeIdP(t)
+	store := useTokenFile(t)
+	old := signInPoll
+	signInPoll = 5 * time.Millisecond
+	t.Cleanup(func() { signInPoll = old })
+	srv := eastest.New(eastest.Config{HeartbeatUnit: 10 * time.Millisecond, Bearer: func(tok string) (string, bool) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return "alice@contoso.example", f.access[tok]
+	}})
+	if err := srv.AddUser(eastest.User{Name: "alice@contoso.example", Email: "alice@contoso.example"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	dir := t.TempDir()
+	cfg := writeConfig(t, fmt.Sprintf(`[dav]
+listen = "127.0.0.1:0"
+password_command = "echo davpw"
+[imap]
+listen = "off"
+[smtp]
+listen = "off"
+[[account]]
+name = "work"
+url = %q
+email = "alice@contoso.example"
+auth = "oauth2"
+client_id = "c1"
+authority = %q
+state_dir = %q
+maildir = %q
+`, ts.URL+"/Microsoft-Server-ActiveSync", f.srv.URL, filepath.Join(dir, "state"), filepath.Join(dir, "mail")))
+	f.refuse = 50173
+	if err := store.Save("work", &oauth.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute), ClientID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"--config", cfg, "run"}, &out, &errOut) }()
+	waitUntil(t, "the refusal in the log", func() bool {
+		return strings.Contains(errOut.String(), "sign-in refused, account waits for easbridge login")
+	})
+	// Many polls of the store later: still nothing sent anywhere.
+	time.Sleep(50 * time.Millisecond)
+	log := errOut.String()
+	t.Logf("log while parked:\n%s", log)
+	for _, want := range []string{"aadsts=50173", "run `easbridge login work`", "revoked"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if n := strings.Count(log, "sign-in refused"); n != 1 || f.calls() != 1 || srv.Requests() != 0 {
+		t.Fatalf("%d refusal records, %d token calls, %d EAS requests while parked", n, f.calls(), srv.Requests())
+	}
+	// `easbridge login work` in another terminal.
+	f.mu.Lock()
+	f.refuse = 0
+	f.access["at-new"] = true
+	f.mu.Unlock()
+	if err := store.Save("work", &oauth.Token{AccessToken: "at-new", RefreshToken: "rt-new", Expiry: time.Now().Add(time.Hour), ClientID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the account to resume", func() bool {
+		return strings.Contains(errOut.String(), "new sign-in found, account resumes") && srv.Requests() > 0
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("run exited %d: %s", code, errOut.String())
+	}
+}
