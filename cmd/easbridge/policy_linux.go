@@ -31,7 +31,7 @@ func detectEncryption(dir string) (bool, string) {
 	if name, ok := dmCrypt(dev); ok {
 		return true, "dm-crypt device " + name
 	}
-	return false, fmt.Sprintf("file system %s on %s, no dm-crypt/LUKS or fscrypt found", fstype, dev)
+	return false, fmt.Sprintf("%s file system on %s, no dm-crypt/LUKS or fscrypt found", fstype, devName(dev))
 }
 
 // existingParent is dir or its nearest existing ancestor.
@@ -139,4 +139,12 @@ func dmCrypt(sys string) (string, bool) {
 		sys = slaves[0]
 	}
 	return "", false
+}
+
+// devName is the /dev name of a /sys/dev/block device, or the sys path.
+func devName(sys string) string {
+	if p, err := filepath.EvalSymlinks(sys); err == nil {
+		return "/dev/" + filepath.Base(p)
+	}
+	return sys
 }
