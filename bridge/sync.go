@@ -447,6 +447,9 @@ func (e *Engine) fromServer(ctx context.Context, st *collSync, ch eas.ServerChan
 	item, err := e.st.ItemByServerID(ctx, c.ID, ch.ServerID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		if err := e.claimSentAdd(ctx, st, ch, fresh, &out); err != nil {
+			return err
+		}
 	case err != nil:
 		return err
 	default:
