@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/easbridge/easbridge/secret"
 )
 
 func TestFileStore(t *testing.T) {
@@ -69,7 +71,10 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("child process of TestKillDuringRefresh")
 	}
 	mode := os.Getenv(crashChild + "_MODE")
-	store := FileStore{Dir: dir}
+	var store TokenStore = FileStore{Dir: dir}
+	if mode == "secretloop" {
+		store, mode = SecretStore{Secrets: &secret.File{Path: filepath.Join(dir, "secrets.json")}}, "loop"
+	}
 	if mode == "loop" {
 		// Save rotated tokens as fast as possible until killed.
 		for i := 1; ; i++ {
@@ -164,6 +169,26 @@ func TestKillDuringSaves(t *testing.T) {
 	store := FileStore{Dir: dir}
 	for i := range 5 {
 		cmd, _ := startChild(t, dir, "loop")
+		time.Sleep(time.Duration(i*3) * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+		got, err := store.Load("work")
+		if err != nil || !strings.HasPrefix(got.RefreshToken, "rt-") || len(got.AccessToken) != 4096 {
+			t.Fatalf("kill %d: %v %v", i, got, err)
+		}
+	}
+}
+
+// The same through the store the daemon uses where no keyring answers:
+// SecretStore over secret's 0600 file, shared with `easbridge login`.
+func TestKillDuringSecretFileSaves(t *testing.T) {
+	if os.Getenv(crashChild) != "" {
+		t.Skip()
+	}
+	dir := t.TempDir()
+	store := SecretStore{Secrets: &secret.File{Path: filepath.Join(dir, "secrets.json")}}
+	for i := range 5 {
+		cmd, _ := startChild(t, dir, "secretloop")
 		time.Sleep(time.Duration(i*3) * time.Millisecond)
 		cmd.Process.Kill()
 		cmd.Wait()
