@@ -25,6 +25,8 @@ type mailServers struct {
 	imap *imapd.Group
 	smtp *smtpd.Group
 	subs []*maildir.Subscription
+	// imapAddr and smtpAddr are the bound addresses ("" when not serving).
+	imapAddr, smtpAddr string
 }
 
 // startMail starts IMAP and SMTP submission for accounts, each account's
@@ -70,7 +72,7 @@ func startMail(ctx context.Context, cfg *config, accounts []*account, password s
 			log.Error("imap server not started", "err", err)
 			g.Close()
 		} else {
-			ms.imap = g
+			ms.imap, ms.imapAddr = g, ln.Addr().String()
 			go func() {
 				if err := g.Serve(ln); err != nil {
 					log.Error("imap server failed", "err", err)
@@ -87,7 +89,7 @@ func startMail(ctx context.Context, cfg *config, accounts []*account, password s
 		if ln, err := net.Listen("tcp", cfg.SMTP.Listen); err != nil {
 			log.Error("smtp server not started", "err", err)
 		} else {
-			ms.smtp = g
+			ms.smtp, ms.smtpAddr = g, ln.Addr().String()
 			go func() {
 				if err := g.Serve(ln); err != nil {
 					log.Error("smtp server failed", "err", err)

@@ -5,10 +5,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"net/smtp"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/eas/eastest"
+	"github.com/easbridge/easbridge/maildir"
 	"github.com/easbridge/easbridge/smtpd"
 )
 
@@ -81,5 +94,171 @@ func TestSendError(t *testing.T) {
 				t.Errorf("sendError(%v) = %v, permanent %v; want permanent %v", tc.err, err, smtpd.IsPermanent(err), tc.permanent)
 			}
 		})
+	}
+}
+
+// mailFixture is startMail over one account whose EAS server is eastest.
+type mailFixture struct {
+	t    *testing.T
+	srv  *eastest.Server
+	mail *maildir.Store
+	ms   *mailServers
+}
+
+func newMailFixture(t *testing.T) *mailFixture {
+	t.Helper()
+	srv := eastest.New(eastest.Config{})
+	if err := srv.AddUser(eastest.User{Name: "alice", Password: "xpw"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	log := slog.New(slog.DiscardHandler)
+	client, err := eas.New(eas.Config{URL: ts.URL + "/Microsoft-Server-ActiveSync", User: "alice",
+		Credentials: eas.Basic{User: "alice", Password: "xpw"}, DeviceID: "test1", DeviceType: "easbridge", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	st, err := maildir.Open(ctx, filepath.Join(t.TempDir(), "mail"), maildir.Options{NoSync: true, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config{IMAP: listenConfig{"127.0.0.1:0"}, SMTP: listenConfig{"127.0.0.1:0"}}
+	ms, err := startMail(ctx, cfg, []*account{{cfg: accountConfig{Name: "work"}, mail: st, client: client}}, "localpw", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ms.close)
+	if ms.imapAddr == "" || ms.smtpAddr == "" {
+		t.Fatal("a mail server did not start")
+	}
+	return &mailFixture{t: t, srv: srv, mail: st, ms: ms}
+}
+
+func (fx *mailFixture) submit(msg string, to ...string) error {
+	return smtp.SendMail(fx.ms.smtpAddr, smtp.PlainAuth("", "work", "localpw", "127.0.0.1"), "alice@example.org", to, []byte(msg))
+}
+
+// TestSubmissionByEAS: a submitted message goes out by SendMail with its
+// envelope-only recipient as Bcc and a Sent copy; a refusal is a 5xx; an
+// unreachable server queues the message in the Outbox, Bcc included.
+func TestSubmissionByEAS(t *testing.T) {
+	fx := newMailFixture(t)
+	const msg = "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: hi\r\nMessage-ID: <1@x>\r\n\r\nHello.\r\n"
+	if err := fx.submit(msg, "bob@example.org", "carol@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	sent := fx.srv.SentMessages()
+	if len(sent) != 1 || !sent[0].SavedInSent || !slices.Contains(sent[0].Recipients, "carol@example.org") {
+		t.Fatalf("sent %+v, want one message saved in Sent with carol as Bcc", sent)
+	}
+	fx.srv.Inject(eastest.Fault{Kind: eastest.FaultStatus, Command: "SendMail", Status: 120})
+	err := fx.submit(msg, "bob@example.org")
+	var te *textproto.Error
+	if !errors.As(err, &te) || te.Code != 554 {
+		t.Errorf("refused by the server: %v, want 554", err)
+	}
+	fx.srv.Inject(eastest.Fault{Kind: eastest.FaultHTTP, Command: "SendMail", Status: 503})
+	if err := fx.submit(msg, "bob@example.org", "dave@example.org"); err != nil {
+		t.Fatalf("server unavailable: %v, want the message queued", err)
+	}
+	// The spool writes through the user view, which leaves the file for
+	// the watcher to report: read the directory itself.
+	files, _ := filepath.Glob(filepath.Join(fx.mail.Root(), ".Outbox", "new", "*"))
+	if len(files) != 1 {
+		t.Fatalf("outbox holds %q, want one message", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	if !strings.HasPrefix(string(b), "Bcc: dave@example.org\r\n") {
+		t.Errorf("queued message lacks the envelope's Bcc: %q", b)
+	}
+	if n := len(fx.srv.SentMessages()); n != 1 {
+		t.Errorf("%d messages sent, want 1", n)
+	}
+}
+
+// TestIMAPChangesReachTheWatcher: a flag set over IMAP is reported by the
+// watcher as a user change (what the engine acts on), and a delivery by
+// the engine's view of the Maildir is pushed to an idling client.
+func TestIMAPChangesReachTheWatcher(t *testing.T) {
+	fx := newMailFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k, err := fx.mail.Deliver(ctx, maildir.Inbox, "srv-1", strings.NewReader("Subject: one\r\n\r\nx\r\n"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan maildir.Event, 64)
+	go fx.mail.Watch(ctx, events)
+	waitEvent(t, events, maildir.Ready, "")
+	c, err := imapclient.DialInsecure(fx.ms.imapAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("work", "localpw").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEvent(t, events, maildir.FlagsChanged, k)
+	if ev.Flags&maildir.Flagged == 0 {
+		t.Errorf("event %+v lacks the flag", ev)
+	}
+	// an engine delivery reaches a second client's IDLE
+	exists := make(chan uint32, 4)
+	c2, err := imapclient.DialInsecure(fx.ms.imapAddr, &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				exists <- *d.NumMessages
+			}
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if err := c2.Login("work", "localpw").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := c2.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if _, err := fx.mail.Deliver(ctx, maildir.Inbox, "srv-2", strings.NewReader("Subject: two\r\n\r\nx\r\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-exists:
+		if n != 2 {
+			t.Errorf("EXISTS %d, want 2", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no EXISTS during IDLE after an engine delivery")
+	}
+}
+
+// waitEvent returns the first watcher event of kind (for key k, if set).
+func waitEvent(t *testing.T, events <-chan maildir.Event, kind maildir.EventKind, k maildir.Key) maildir.Event {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind == kind && (k == "" || ev.Key == k) {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %v event", kind)
+		}
 	}
 }
