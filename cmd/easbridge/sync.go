@@ -39,6 +39,9 @@ func syncAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 2
 	}
 	status := 0
+	// On a terminal the initial sync's progress is one updating line;
+	// otherwise the engine logs it (shown with -v).
+	tp := newTermProgress(stderr, cfg.Accounts)
 	for _, ac := range cfg.Accounts {
 		a, err := openAccount(ctx, ac, log, red)
 		if err != nil {
@@ -46,7 +49,9 @@ func syncAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			status = 1
 			continue
 		}
+		a.engine.OnProgress(tp.onProgress())
 		err = a.engine.SyncOnce(ctx)
+		tp.end()
 		a.close()
 		if err != nil {
 			fmt.Fprintf(stderr, "easbridge sync: account %q: %v\n", ac.Name, err)
