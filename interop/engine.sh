@@ -8,7 +8,11 @@
 # the Maildir) with SOGo's own CalDAV/CardDAV and IMAP (BODY[] byte for byte).
 # Then changes the mirror (DAV PUT, a read mark, a message in the Outbox),
 # syncs again and checks SOGo, and a last sync must duplicate nothing.
-# Stops and purges what it started. Run as root from any directory.
+# Every item is also compared field by field (interop/engine/compare_all.py).
+# ENGINE_SCALE=1 (interop/engine-scale.sh) seeds issue 6's full data set
+# instead and stops after the initial sync, its comparison and a second,
+# idempotent cycle. Stops and purges what it started. Run as root from any
+# directory.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -39,17 +43,27 @@ export SEED_RUN="r$(date +%s)" EASBRIDGE_DAV_PASSWORD=davpw
 
 go build -o "$T/easbridge" ./cmd/easbridge || { fail "build"; finish; }
 
-NEV=${ENGINE_EVENTS:-40} NTODO=${ENGINE_TASKS:-10} NCON=${ENGINE_CONTACTS:-40} NMAIL=${ENGINE_MAILS:-60}
-if "$PY" interop/engine/seed.py "$NEV" "$NTODO" "$NCON" "$NMAIL"; then pass "seeded SOGo"; else fail "seeding SOGo"; finish; fi
-# Postfix hands the mails to Dovecot asynchronously: wait until all are in.
-for _ in $(seq 60); do
-	n=$("$PY" -c "
-import imaplib,os
-m=imaplib.IMAP4(os.environ['IMAP_HOST'],int(os.environ['IMAP_PORT']));m.login(os.environ['EAS_USER'],os.environ['EAS_PASSWORD'])
-print(m.select('INBOX',readonly=True)[1][0].decode())" 2>/dev/null || echo 0)
-	[ "${n:-0}" -ge "$NMAIL" ] && break
-	sleep 1
-done
+# ENGINE_SCALE=1 (interop/engine-scale.sh): issue 6 acceptance 1 at full
+# scale, initial sync and item-by-item comparison only.
+SCALE=${ENGINE_SCALE:-0}
+if [ "$SCALE" = 1 ]; then
+	NEV=${ENGINE_EVENTS:-1000} NTODO=${ENGINE_TASKS:-200} NCON=${ENGINE_CONTACTS:-1000} NMAIL=${ENGINE_MAILS:-2000}
+else
+	NEV=${ENGINE_EVENTS:-40} NTODO=${ENGINE_TASKS:-10} NCON=${ENGINE_CONTACTS:-40} NMAIL=${ENGINE_MAILS:-60}
+fi
+# compare_all.py expands recurrences with dateutil.
+if ! "$PY" -c "import dateutil" 2>/dev/null; then
+	apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends python3-dateutil >/dev/null 2>&1 ||
+		{ fail "installing python3-dateutil"; finish; }
+fi
+# Mails go in over LMTP, which answers once Dovecot holds them.
+start=$(date +%s%N)
+if "$PY" interop/engine/seed.py "$NEV" "$NTODO" "$NCON" "$NMAIL"; then
+	pass "seeded SOGo in $((($(date +%s%N) - start) / 1000000)) ms"
+else
+	fail "seeding SOGo"
+	finish
+fi
 
 cat >"$T/config.toml" <<CONF
 [dav]
@@ -109,6 +123,25 @@ run_check() {
 
 sync_once initial || finish
 serve
+run_check compare-all "$OURS" "$T/mail" "$NEV" "$NTODO" "$NCON" "$NMAIL"
+if [ "$SCALE" = 1 ]; then
+	unserve
+	sync_once "idempotent"
+	# nothing twice after a second cycle: the store holds exactly the seeded items
+	if "$T/easbridge" --config "$T/config.toml" status --json >"$T/status.json" &&
+		"$PY" - "$T/status.json" "$((NEV + NTODO + NCON + NMAIL))" <<'PYEOF'; then
+import json, sys
+a = json.load(open(sys.argv[1]))["accounts"][0]
+n = sum(f.get("items", 0) for f in a["folders"])
+print(f"     status: {n} items, {len(a['quarantined'])} quarantined, error {a.get('last_error')!r}")
+sys.exit(0 if n == int(sys.argv[2]) and not a["quarantined"] and not a.get("last_error") else 1)
+PYEOF
+		pass "status --json: the seeded items once each, nothing quarantined, no error"
+	else
+		fail "status --json: $(head -c 600 "$T/status.json")"
+	fi
+	finish
+fi
 run_check compare "$OURS" "$T/mail"
 run_check edit "$OURS" "$T/mail"
 unserve

@@ -3,6 +3,7 @@ server and Maildir), for interop/engine.sh. Each output line is one check:
 "ok   ..." or "FAIL ...".
 
 usage: check.py compare OURS_URL MAILDIR
+       check.py compare-all OURS_URL MAILDIR [NEVENTS NTASKS NCONTACTS NMAILS]
        check.py edit OURS_URL MAILDIR        (local changes to carry to SOGo)
        check.py edited                       (SOGo shows the local changes)
 Environment: CALDAV_URL CARDDAV_URL EAS_USER EAS_PASSWORD EAS_EMAIL IMAP_HOST IMAP_PORT
@@ -304,6 +305,10 @@ def main():
         conflict_check(sys.argv[2], sys.argv[3])
     elif mode == "push":
         push(sys.argv[2], sys.argv[3])
+    elif mode == "compare-all":
+        # Item by item and field by field (interop/engine/compare_all.py).
+        import compare_all
+        compare_all.main(sys.argv[2:])
     sys.exit(1 if failures else 0)
 
 
