@@ -25,6 +25,9 @@ type accountStatus struct {
 	Maildir string `json:"maildir"`
 	// SignIn is the Microsoft 365 sign-in (auth = "oauth2"), see auth.go.
 	SignIn *signInStatus `json:"sign_in,omitempty"`
+	// Live is what the running daemon sees on the wire (control.go); nil
+	// when the status was read from the store.
+	Live *liveStatus `json:"live,omitempty"`
 }
 
 // showStatus reads every account's state (beside a running daemon: the
@@ -42,8 +45,22 @@ func showStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "easbridge status: %v\n", err)
 		return 2
 	}
+	daemon, derr := askDaemon(ctx, *path, cfg)
 	var out []accountStatus
+	if derr == nil {
+		out = daemon.Accounts
+		for i := range out {
+			for _, ac := range cfg.Accounts {
+				if out[i].Status != nil && ac.Name == out[i].Account {
+					out[i].SignIn = readSignIn(ac)
+				}
+			}
+		}
+	}
 	for _, ac := range cfg.Accounts {
+		if derr == nil {
+			break
+		}
 		s, err := readAccountStatus(ctx, ac)
 		if err != nil {
 			fmt.Fprintf(stderr, "easbridge status: account %q: %v\n", ac.Name, err)
@@ -54,11 +71,12 @@ func showStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"accounts": out}); err != nil {
+		if err := enc.Encode(map[string]any{"accounts": out, "daemon": daemonJSON(daemon, derr)}); err != nil {
 			return 1
 		}
 		return 0
 	}
+	printDaemon(stdout, daemon, derr)
 	for _, a := range out {
 		printStatus(stdout, a)
 	}
@@ -88,6 +106,7 @@ func printStatus(w io.Writer, a accountStatus) {
 		fmt.Fprintf(w, "  sign-in: %s\n", a.SignIn)
 	}
 	fmt.Fprintf(w, "  last push: %s\n", ago(a.LastPush))
+	printLive(w, a.Live)
 	if a.LastError != "" {
 		fmt.Fprintf(w, "  last error: %s\n", a.LastError)
 	}
