@@ -87,7 +87,7 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "easbridge login: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "A running easbridge uses the new sign-in within %s; `easbridge sync --once` works now.\n", oauth.DefaultPoll)
+	fmt.Fprintf(stdout, "A running easbridge that waits for this sign-in resumes within %s; `easbridge sync --once` works now.\n", oauth.DefaultPoll)
 	return 0
 }
 
