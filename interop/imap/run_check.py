@@ -217,10 +217,24 @@ def check_smtp():
     reply = curl(E["EB_USER"], E["EB_PASS"], [to2], E["EB_BIG"])
     ok(reply.startswith("554") and "Refused" in reply,
        "a message the server refuses (above its size limit) gets a permanent SMTP error: %s" % reply)
-    outbox = os.path.join(E["EB_MAILDIR"], ".Outbox")
-    left = [n for sub in ("new", "cur") for n in os.listdir(os.path.join(outbox, sub))]
-    ok(not left, "the refused message was not queued in the Outbox")
+    ok(not outbox_files(), "the refused message was not queued in the Outbox")
     os.remove(path)
+
+
+def outbox_files():
+    outbox = os.path.join(E["EB_MAILDIR"], ".Outbox")
+    return [n for sub in ("new", "cur") for n in os.listdir(os.path.join(outbox, sub))]
+
+
+def check_outbox():
+    subject = "outbox-%s" % RUN
+    to2 = "%s@%s" % (E["EAS_USER_2"], E["EAS_DOMAIN"])
+    msg = message(subject, to=to2).replace("From: sender@example.net", "From: " + E["EAS_EMAIL"])
+    typ, _ = ours().append("Outbox", None, None, msg.encode())
+    ok(typ == "OK", "APPEND to the Outbox over easbridge IMAP")
+    ok(wait(lambda: find(sogo(E["EAS_USER_2"], E["EAS_PASSWORD_2"]), "INBOX", subject)),
+       "the engine sends it: the recipient on SOGo received it")
+    ok(wait(lambda: not outbox_files()), "and it left the Outbox")
 
 
 def main():
@@ -232,6 +246,7 @@ def main():
     check_idle()
     check_changes()
     check_smtp()
+    check_outbox()
     sys.exit(1 if failed else 0)
 
 
