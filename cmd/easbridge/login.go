@@ -32,8 +32,9 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	path := fs.String("config", defaultConfigPath(), "configuration `file`")
 	fs.BoolVar(&device, "device", false, "sign in with a code on another device (no browser here)")
+	redirectHost := fs.String("redirect-host", "127.0.0.1", "host of the loopback redirect URI: 127.0.0.1, or localhost if the app registration lists http://localhost")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: easbridge login [--device] [--config FILE] ACCOUNT")
+		fmt.Fprintln(stderr, "usage: easbridge login [--device] [--redirect-host HOST] [--config FILE] ACCOUNT")
 		fs.PrintDefaults()
 	}
 	// Flags may come before or after the account name.
@@ -52,6 +53,10 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	name := rest[0]
+	if *redirectHost != "127.0.0.1" && *redirectHost != "localhost" {
+		fmt.Fprintf(stderr, "easbridge login: --redirect-host must be 127.0.0.1 or localhost\n")
+		return 2
+	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintf(stderr, "easbridge login: %v\n", err)
@@ -77,7 +82,7 @@ func login(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, tokenChoice(choice))
-	opt := oauth.LoginOptions{Flow: oauth.FlowAuto, Browser: oauth.BrowserOptions{OpenBrowser: loginBrowser}}
+	opt := oauth.LoginOptions{Flow: oauth.FlowAuto, Browser: oauth.BrowserOptions{OpenBrowser: loginBrowser, RedirectHost: *redirectHost}}
 	if device {
 		opt.Flow = oauth.FlowDevice
 	}

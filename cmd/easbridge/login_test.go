@@ -163,10 +163,10 @@ func TestLoginBrowser(t *testing.T) {
 	t.Cleanup(func() { loginBrowser = nil })
 	cfg := oauthConfig(t, f, "https://outlook.office365.com/Microsoft-Server-ActiveSync")
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"--config", cfg, "login", "work"}, &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"--config", cfg, "login", "--redirect-host", "localhost", "work"}, &out, &errOut); code != 0 {
 		t.Fatalf("login exited %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"Tokens are kept in", "(mode 0600)", f.srv.URL + "/organizations/oauth2/v2.0/authorize?", "login_hint=alice%40contoso.example", "Signed in work."} {
+	for _, want := range []string{"redirect_uri=http%3A%2F%2Flocalhost%3A", "Tokens are kept in", "(mode 0600)", f.srv.URL + "/organizations/oauth2/v2.0/authorize?", "login_hint=alice%40contoso.example", "Signed in work."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -206,6 +206,7 @@ func TestLoginUsage(t *testing.T) {
 		{[]string{"login", "a", "b"}, "usage: easbridge login"},
 		{[]string{"login", "nobody"}, `no account "nobody"`},
 		{[]string{"login", "onprem"}, `signs in with a password (auth = "basic")`},
+		{[]string{"login", "--redirect-host", "example.com", "work"}, "--redirect-host must be"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), append([]string{"--config", cfg}, tc.args...), &out, &errOut)
