@@ -79,7 +79,7 @@ func PushEvent(now time.Time, loc *time.Location, n int) *eas.Event {
 	start := day.Add(16*time.Hour + time.Duration(n%8)*30*time.Minute)
 	ev := meeting(loc, start, 30*time.Minute, "Push check", pushEventUID)
 	if n > 0 {
-		ev.Subject = fmt.Sprintf("Push check (moved by the server, change %d)", n)
+		ev.Subject = fmt.Sprintf("Push check: moved by the server (change %d)", n)
 	}
 	ev.Body = eas.NewBody(eas.BodyPlain, []byte("The demo's server moves this event now and then, so you can watch push reach your calendar.\n"))
 	return ev
