@@ -139,15 +139,17 @@ func (a *accountConfig) credentials(ctx context.Context, log *slog.Logger, red *
 }
 
 // newDeviceID derives the account's EAS DeviceId from the machine's id
-// and the account name, so that it stays the same on this machine even
-// when the state directory is lost: every new DeviceId costs the user one
-// of the mailbox's device partnerships. Without a machine id it is
-// random (and kept in the state directory like the derived one).
-func newDeviceID(account string) (string, error) {
+// and key (the account's name and state directory), so that it stays the
+// same on this machine even when the state directory is lost: every new
+// DeviceId costs the user one of the mailbox's device partnerships. Two
+// configurations of one mailbox on one machine differ by their state
+// directories, so they do not share (and corrupt) one partnership.
+// Without a machine id it is random. Either way deviceID keeps it.
+func newDeviceID(key string) (string, error) {
 	for _, p := range []string{"/etc/machine-id", "/var/lib/dbus/machine-id"} {
 		if b, err := os.ReadFile(p); err == nil {
 			if m := strings.TrimSpace(string(b)); m != "" {
-				sum := sha256.Sum256([]byte("easbridge device id\x00" + m + "\x00" + account))
+				sum := sha256.Sum256([]byte("easbridge device id\x00" + m + "\x00" + key))
 				return "EB" + strings.ToUpper(hex.EncodeToString(sum[:12])), nil
 			}
 		}

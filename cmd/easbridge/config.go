@@ -264,7 +264,7 @@ func (a *accountConfig) deviceID() (string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("account %q: reading device id: %w", a.Name, err)
 	}
-	id, err := newDeviceID(a.Name)
+	id, err := newDeviceID(a.Name + "\x00" + a.StateDir)
 	if err != nil {
 		return "", fmt.Errorf("account %q: %w", a.Name, err)
 	}

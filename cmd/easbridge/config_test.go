@@ -187,8 +187,9 @@ func TestDeviceIDStable(t *testing.T) {
 	os.RemoveAll(a.StateDir)
 	lost, _ := a.deviceID()
 	other, _ := (&accountConfig{Name: "home", StateDir: filepath.Join(dir, "home")}).deviceID()
-	if again != first || other == first {
-		t.Errorf("ids %s %s %s", first, again, other)
+	twin, _ := (&accountConfig{Name: "work", StateDir: filepath.Join(dir, "state2")}).deviceID()
+	if again != first || other == first || twin == first {
+		t.Errorf("ids %s %s %s %s", first, again, other, twin)
 	}
 	if _, err := os.Stat("/etc/machine-id"); err == nil && lost != first {
 		t.Errorf("id changed after the state directory was lost: %s -> %s", first, lost)
