@@ -86,10 +86,13 @@ mutt / neomutt / aerc / notmuch
 `))
 
 func printClients(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var show, printOnly bool
+	var show, printOnly, evolution bool
+	var sourcesDir string
 	_, path, ok := parseCommon("clients", args, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&show, "show-password", false, "print the DAV password instead of hiding it")
 		fs.BoolVar(&printOnly, "print-password", false, "print only the DAV password (for password.fetch in vdirsyncer)")
+		fs.BoolVar(&evolution, "evolution", false, "write evolution-data-server sources, so GNOME Calendar and Evolution show every calendar and address book (evolution.go)")
+		fs.StringVar(&sourcesDir, "sources-dir", evolutionSourcesDir(), "where --evolution writes (EDS reads ~/.config/evolution/sources)")
 	})
 	if !ok {
 		return 2
@@ -98,6 +101,13 @@ func printClients(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		fmt.Fprintf(stderr, "easbridge clients: %v\n", err)
 		return 2
+	}
+	if evolution {
+		if err := writeEvolution(ctx, cfg, sourcesDir, stdout); err != nil {
+			fmt.Fprintf(stderr, "easbridge clients: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	pw := "(hidden; `easbridge clients --show-password` prints it)"
 	if show || printOnly {

@@ -18,12 +18,12 @@ func TestCheckPolicy(t *testing.T) {
 	}{
 		{"no policy", nil, false, nil},
 		{"status 2", &eas.Policy{Status: 2, RequireDeviceEncryption: true}, false, nil},
-		{"harmless settings", &eas.Policy{Status: 1, Settings: []eas.PolicySetting{{"AllowCamera", "0"}, {"MaxAttachmentSize", "100"}}}, false, nil},
+		{"harmless settings", &eas.Policy{Status: 1, Settings: []eas.PolicySetting{{Name: "AllowCamera", Value: "0"}, {Name: "MaxAttachmentSize", Value: "100"}}}, false, nil},
 		{"encryption on encrypted volume", &eas.Policy{Status: 1, RequireDeviceEncryption: true}, true, nil},
 		{"encryption refused", &eas.Policy{Status: 1, RequireDeviceEncryption: true}, false, []string{"RequireDeviceEncryption"}},
 		{"device password", &eas.Policy{Status: 1, DevicePasswordEnabled: true}, true, []string{"DevicePasswordEnabled"}},
 		{"smime and encryption", &eas.Policy{Status: 1, RequireDeviceEncryption: true,
-			Settings: []eas.PolicySetting{{"RequireSignedSMIMEMessages", "1"}, {"RequireEncryptedSMIMEMessages", "0"}}}, false,
+			Settings: []eas.PolicySetting{{Name: "RequireSignedSMIMEMessages", Value: "1"}, {Name: "RequireEncryptedSMIMEMessages", Value: "0"}}}, false,
 			[]string{"RequireDeviceEncryption", "RequireSignedSMIMEMessages"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
