@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -52,6 +53,7 @@ func run() error {
 	flag.Float64Var(&r.Truncate, "truncate", 0.04, "rate of answers cut short")
 	maxDelay := flag.Duration("max-delay", 2*time.Second, "longest injected delay")
 	retryAfter := flag.Int("retry-after", 1, "Retry-After seconds of a 503")
+	commands := flag.String("commands", "", "comma-separated EAS commands that get faults (default: all requests)")
 	flag.Parse()
 
 	u, err := url.Parse(*target)
@@ -65,7 +67,12 @@ func run() error {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("-listen %q: only loopback addresses", *listen)
 	}
-	cfg := Config{Target: u, Seed: *seed, Rates: r, MaxDelay: *maxDelay, RetryAfter: *retryAfter}
+	cfg := Config{Target: u, Seed: *seed, Rates: r, MaxDelay: *maxDelay, RetryAfter: *retryAfter, Commands: map[string]bool{}}
+	for _, c := range strings.Split(*commands, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			cfg.Commands[c] = true
+		}
+	}
 	if *logPath != "" {
 		f, err := os.OpenFile(*logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {

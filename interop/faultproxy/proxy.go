@@ -63,6 +63,9 @@ type Config struct {
 	MaxDelay time.Duration
 	// RetryAfter is the Retry-After of a 503, in seconds (default 1).
 	RetryAfter int
+	// Commands, when not empty, limits faults to requests of these EAS
+	// commands (the Cmd query parameter; "OPTIONS" for OPTIONS).
+	Commands map[string]bool
 	// Log receives one line per injected fault; nil discards them.
 	Log io.Writer
 	// Transport reaches the target (nil: a plain http.Transport without
@@ -148,14 +151,14 @@ type decision struct {
 	cut   float64 // fraction of the body a Truncate keeps, in [0,1)
 }
 
-func (p *Proxy) decide() decision {
+func (p *Proxy) decide(r *http.Request) decision {
 	d := decision{n: p.requests.Add(1)}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	x := p.rng.Float64()
 	d.delay = time.Duration(p.rng.Int64N(int64(p.cfg.MaxDelay)))
 	d.cut = p.rng.Float64()
-	if !p.on.Load() {
+	if !p.on.Load() || (len(p.cfg.Commands) > 0 && !p.cfg.Commands[commandOf(r)]) {
 		return d
 	}
 	acc := 0.0
@@ -184,6 +187,9 @@ func commandOf(r *http.Request) string {
 	if c := r.URL.Query().Get("Cmd"); c != "" {
 		return c
 	}
+	if r.Method == http.MethodOptions {
+		return "OPTIONS"
+	}
 	return r.URL.Path
 }
 
@@ -193,7 +199,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.control(w, r)
 		return
 	}
-	d := p.decide()
+	d := p.decide(r)
 	switch d.fault {
 	case DropBefore:
 		p.logFault(d, r, "")

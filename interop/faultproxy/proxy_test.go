@@ -171,7 +171,7 @@ func TestScheduleIsSeeded(t *testing.T) {
 		}
 		var out []Fault
 		for range 200 {
-			out = append(out, p.decide().fault)
+			out = append(out, p.decide(httptest.NewRequest("POST", "/?Cmd=Sync", nil)).fault)
 		}
 		return out
 	}
@@ -239,5 +239,27 @@ func TestNewRejects(t *testing.T) {
 		if _, err := New(c); err == nil {
 			t.Errorf("New(%+v) accepted", c)
 		}
+	}
+}
+
+// Commands limits the faults to the named EAS commands.
+func TestCommands(t *testing.T) {
+	up := newUpstream(t)
+	target, _ := url.Parse(up.srv.URL)
+	p, err := New(Config{Target: target, Rates: Rates{Unavailable: 1}, Commands: map[string]bool{"Ping": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := httptest.NewServer(p)
+	defer ps.Close()
+	if resp, _, err := post(t, ps.URL); err != nil || resp.StatusCode != 200 {
+		t.Errorf("a Sync must pass when only Ping gets faults: %v %v", err, resp)
+	}
+	resp, err := client().Post(ps.URL+"/Microsoft-Server-ActiveSync?Cmd=Ping", "application/vnd.ms-sync.wbxml", strings.NewReader(""))
+	if err != nil || resp.StatusCode != 503 {
+		t.Errorf("a Ping must get the fault: %v %v", err, resp)
+	}
+	if err == nil {
+		resp.Body.Close()
 	}
 }
