@@ -338,14 +338,13 @@ maildir = %q
 	defer cancel()
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"--config", cfg, "run"}, &out, &errOut) }()
+	go func() { done <- run(ctx, []string{"--config", cfg, "run", "-v"}, &out, &errOut) }()
 	waitUntil(t, "the refusal in the log", func() bool {
 		return strings.Contains(errOut.String(), "sign-in refused, account waits for easbridge login")
 	})
 	// Many polls of the store later: still nothing sent anywhere.
 	time.Sleep(50 * time.Millisecond)
 	log := errOut.String()
-	t.Logf("log while parked:\n%s", log)
 	for _, want := range []string{"aadsts=50173", "run `easbridge login work`", "revoked"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
@@ -368,5 +367,13 @@ maildir = %q
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("run exited %d: %s", code, errOut.String())
+	}
+	for _, secret := range []string{"at-0", "rt-0", "at-new", "rt-new"} {
+		if strings.Contains(errOut.String(), secret) {
+			t.Errorf("the trace log holds the token %q", secret)
+		}
+	}
+	if !strings.Contains(errOut.String(), "eas request") {
+		t.Error("-v logged no EAS request, so the token check proves little")
 	}
 }
