@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"service":   serviceCommand,
 	"clients":   clientsCommand,
 	"demo":      demoCommand,
+	"doctor":    doctorCommand,
 	"setup":     setupCommand,
 	"login":     loginCommand,
 }
