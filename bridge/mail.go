@@ -155,7 +155,7 @@ func (e *Engine) fromServerMail(ctx context.Context, st *collSync, ch eas.Server
 // sent; every other flag takes the server's.
 func (e *Engine) serverFlags(ctx context.Context, st *collSync, folder maildir.Folder, item store.Item, m *eas.Email) error {
 	key := maildir.Key(item.LocalID)
-	cur, err := e.messageFlags(ctx, folder, key)
+	cur, err := e.messageFlags(ctx, st, folder, key)
 	if err != nil {
 		return err
 	}
@@ -167,6 +167,7 @@ func (e *Engine) serverFlags(ctx context.Context, st *collSync, folder maildir.F
 		if err := e.cfg.Maildir.SetFlags(ctx, folder, key, merged); err != nil && !errors.Is(err, maildir.ErrNotFound) {
 			return err
 		}
+		st.flags[key] = merged
 	}
 	if merged&syncedFlags != server&syncedFlags {
 		e.queueMail(st.c.ID, mailChange{serverID: item.ServerID, flags: merged})
@@ -176,18 +177,21 @@ func (e *Engine) serverFlags(ctx context.Context, st *collSync, folder maildir.F
 	return nil
 }
 
-// messageFlags returns the flags of one message (0 when it is gone).
-func (e *Engine) messageFlags(ctx context.Context, f maildir.Folder, k maildir.Key) (maildir.Flags, error) {
-	list, err := e.cfg.Maildir.List(ctx, f)
-	if err != nil {
-		return 0, err
-	}
-	for _, m := range list {
-		if m.Key == k {
-			return m.Flags, nil
+// messageFlags returns the flags of one message (0 when it is gone). The
+// folder is listed once per Sync answer, not once per message, so an
+// answer that brings read marks for a whole large folder stays linear.
+func (e *Engine) messageFlags(ctx context.Context, st *collSync, f maildir.Folder, k maildir.Key) (maildir.Flags, error) {
+	if st.flags == nil {
+		list, err := e.cfg.Maildir.List(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		st.flags = make(map[maildir.Key]maildir.Flags, len(list))
+		for _, m := range list {
+			st.flags[m.Key] = m.Flags
 		}
 	}
-	return 0, nil
+	return st.flags[k], nil
 }
 
 // addMailOutbox puts the waiting Maildir changes of a mail folder in the

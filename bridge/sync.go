@@ -10,17 +10,19 @@ import (
 	"github.com/easbridge/easbridge/bridge/convert"
 	"github.com/easbridge/easbridge/bridge/store"
 	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/maildir"
 )
 
 // collSync is one collection's part of one Sync request.
 type collSync struct {
 	c        store.Collection
-	sent     []store.OutboxEntry      // entries the request carries
-	results  []store.OutboxResult     // entries settled before sending (quarantined)
-	changes  []store.ServerItemChange // the server's changes, converted
-	skipped  []store.Conflict         // server items that could not be taken
-	mailSent []mailChange             // Maildir changes the request carries
-	removals []string                 // Maildir keys to remove once the answer is committed
+	sent     []store.OutboxEntry           // entries the request carries
+	results  []store.OutboxResult          // entries settled before sending (quarantined)
+	changes  []store.ServerItemChange      // the server's changes, converted
+	skipped  []store.Conflict              // server items that could not be taken
+	mailSent []mailChange                  // Maildir changes the request carries
+	flags    map[maildir.Key]maildir.Flags // the mail folder's flags, listed once per answer (messageFlags)
+	removals []string                      // Maildir keys to remove once the answer is committed
 }
 
 // syncable lists the collections the engine syncs with Sync: every DAV
