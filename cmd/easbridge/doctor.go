@@ -283,7 +283,11 @@ func (d *doctor) checkClock(p, date string, sent, got time.Time) {
 		skew = st.Sub(got)
 	}
 	if skew.Abs() > maxClockSkew {
-		d.fail(p+"clock", fmt.Sprintf("this machine's clock is off by %s from the server's", (-skew).Round(time.Second)),
+		side := "behind"
+		if skew < 0 {
+			side = "ahead of"
+		}
+		d.fail(p+"clock", fmt.Sprintf("this machine's clock is %s %s the server's", skew.Abs().Round(time.Minute), side),
 			"turn on time synchronisation (timedatectl set-ntp true)")
 		return
 	}
