@@ -192,7 +192,6 @@ func (d *doctor) checkDir(what, dir string) {
 	d.ok(what, dir+" writable and private")
 }
 
-
 // checkServer sends OPTIONS without credentials: the server answers
 // (any status: 401 is an answer), its certificate verifies for the host
 // name, and its Date header agrees with the local clock.
