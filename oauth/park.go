@@ -16,7 +16,8 @@ const DefaultPoll = 10 * time.Second
 // OnRefused and then holds every Token and Refresh call, asking nobody and
 // sending nothing, until `easbridge login` stores new tokens; then it
 // reports OnResumed and carries on with them. The account is parked, not
-// retried in a loop.
+// retried in a loop. Only callers without a deadline wait; the others get
+// the refusal at once (see park).
 //
 // Only the daemon parks: a one-shot command (`sync --once`) uses the
 // Source itself and fails with the error.
@@ -40,6 +41,9 @@ func (p *Parking) Token(ctx context.Context) (string, error) {
 	for {
 		tok, err := p.Source.Token(ctx)
 		if !errors.Is(err, ErrLoginRequired) {
+			if err == nil {
+				p.resumed()
+			}
 			return tok, err
 		}
 		if err := p.park(ctx, err); err != nil {
@@ -54,6 +58,9 @@ func (p *Parking) Token(ctx context.Context) (string, error) {
 func (p *Parking) Refresh(ctx context.Context) error {
 	err := p.Source.Refresh(ctx)
 	if !errors.Is(err, ErrLoginRequired) {
+		if err == nil {
+			p.resumed()
+		}
 		return err
 	}
 	return p.park(ctx, err)
@@ -66,7 +73,10 @@ func (p *Parking) Parked() bool {
 	return p.parked
 }
 
-// park waits for a login; it returns ctx's error if ctx ends first.
+// park waits for a login; it returns ctx's error if ctx ends first. A
+// caller whose ctx has a deadline (an SMTP submission, a Ping bounded by
+// its heartbeat) gets the refusal at once instead: it has somewhere else
+// to go (the Outbox, the next cycle), and the wait could outlast it.
 func (p *Parking) park(ctx context.Context, cause error) error {
 	p.mu.Lock()
 	if !p.parked {
@@ -77,6 +87,9 @@ func (p *Parking) park(ctx context.Context, cause error) error {
 		}
 	}
 	p.mu.Unlock()
+	if _, bounded := ctx.Deadline(); bounded {
+		return cause
+	}
 	poll := p.Poll
 	if poll <= 0 {
 		poll = DefaultPoll
@@ -84,13 +97,18 @@ func (p *Parking) park(ctx context.Context, cause error) error {
 	if err := p.Source.WaitForLogin(ctx, poll); err != nil {
 		return errors.Join(cause, err)
 	}
+	p.resumed()
+	return nil
+}
+
+// resumed ends a parking, reporting it once.
+func (p *Parking) resumed() {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.parked {
 		p.parked = false
 		if p.OnResumed != nil {
 			p.OnResumed()
 		}
 	}
-	p.mu.Unlock()
-	return nil
 }

@@ -183,3 +183,31 @@ func cancelled() context.Context {
 	cancel()
 	return ctx
 }
+
+// A caller with a deadline (an SMTP submission) gets the refusal at once,
+// reported once however often it asks; it gets tokens again after the
+// login.
+func TestParkingBoundedCaller(t *testing.T) {
+	f := newFakeIDP(t)
+	src, store, clk := signedIn(t, f)
+	clk.add(time.Hour)
+	f.refreshErrs = []errorResponse{{Error: "invalid_grant", Description: "Blocked.", ErrorCodes: []int{53003}}}
+	p, l := newParking(src)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	for range 3 {
+		if _, err := p.Token(ctx); !errors.Is(err, ErrLoginRequired) {
+			t.Fatalf("err %v", err)
+		}
+	}
+	if len(l.refused) != 1 || !p.Parked() {
+		t.Errorf("%d refusal reports, parked %t", len(l.refused), p.Parked())
+	}
+	relogin(t, f, store, clk)
+	if _, err := p.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l.resumed != 1 || p.Parked() {
+		t.Errorf("resumed %d, parked %t", l.resumed, p.Parked())
+	}
+}
