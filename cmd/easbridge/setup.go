@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -361,6 +362,17 @@ func saveSetup(st *setupState, sf setupFlags, out io.Writer) error {
 	text := editAccount(st.text, st.ac.Name, settings)
 	if err := writeConfigFile(sf.config, text); err != nil {
 		return err
+	}
+	// The Maildir's parent (~/Mail) may not exist on a fresh account, and
+	// the Maildir store creates only its own directory.
+	filled := st.ac
+	if sf.maildir != "" {
+		filled.Maildir = sf.maildir
+	}
+	if err := filled.fillDefaults(); err == nil {
+		if err := os.MkdirAll(filepath.Dir(filled.Maildir), 0o700); err != nil {
+			return fmt.Errorf("creating the Maildir's parent: %w", err)
+		}
 	}
 	verb := "added to"
 	if st.existing {

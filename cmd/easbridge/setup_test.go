@@ -82,6 +82,9 @@ func TestSetupByFlagsWritesWorkingConfig(t *testing.T) {
 	if ac.Name != "example" || ac.Username != "alice" || ac.MailAge != "1m" || ac.PasswordCommand != "" {
 		t.Fatalf("account = %+v", ac)
 	}
+	if fi, err := os.Stat(filepath.Join(home, "Mail")); err != nil || !fi.IsDir() {
+		t.Errorf("the Maildir's parent was not created: %v", err)
+	}
 	// run finds the password without password_command or environment.
 	if pw, err := ac.password(context.Background()); err != nil || pw != "right-pw" {
 		t.Fatalf("password() = %q, %v", pw, err)
