@@ -160,10 +160,10 @@ func sendError(err error) error {
 		return nil
 	}
 	var se *eas.StatusError
-	if errors.As(err, &se) && se.Err == nil && se.Status != 110 {
-		// A status about this message (MS-ASCMD 2.2.2, e.g. 101 invalid
-		// content, 113 too large, 115 no recipient); 110 is the server's
-		// own failure, retried.
+	if errors.As(err, &se) && se.Err == nil && !transientStatus[se.Status] {
+		if why := refusals[se.Status]; why != "" {
+			err = fmt.Errorf("%s: %w", why, err)
+		}
 		return smtpd.Permanent(err)
 	}
 	var he *eas.HTTPError
@@ -172,6 +172,22 @@ func sendError(err error) error {
 		return smtpd.Permanent(err)
 	}
 	return err
+}
+
+// transientStatus are the statuses of MS-ASCMD 2.2.2 that say the server,
+// not the message, failed: 110 ServerError, 114 MailboxServerOffline.
+var transientStatus = map[int]bool{110: true, 114: true}
+
+// refusals phrase the SendMail statuses of MS-ASCMD 2.2.2 for the user.
+var refusals = map[int]string{
+	107: "the server cannot parse the message's MIME",
+	113: "the mailbox is over its quota",
+	115: "the account's sending quota is exceeded",
+	116: "a recipient could not be resolved",
+	118: "the message was sent before",
+	119: "the message has no recipient",
+	120: "the server could not submit the message (refused by its mail system, e.g. too large or a recipient refused)",
+	122: "an attachment is too large",
 }
 
 // outboxSpool keeps a message that cannot be sent now in the Maildir

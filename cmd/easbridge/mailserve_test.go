@@ -79,8 +79,9 @@ func TestSendError(t *testing.T) {
 	}{
 		{"sent", nil, false},
 		{"invalid content", &eas.StatusError{Command: "SendMail", Status: 101}, true},
-		{"too large", fmt.Errorf("wrapped: %w", &eas.StatusError{Command: "SendMail", Status: 113}), true},
+		{"submission failed", fmt.Errorf("wrapped: %w", &eas.StatusError{Command: "SendMail", Status: 120}), true},
 		{"server error", &eas.StatusError{Command: "SendMail", Status: 110}, false},
+		{"mailbox server offline", &eas.StatusError{Command: "SendMail", Status: 114}, false},
 		{"provision", &eas.StatusError{Command: "SendMail", Status: 142, Err: eas.ErrProvisionNeeded}, false},
 		{"throttled", &eas.ThrottledError{Command: "SendMail", Err: eas.ErrThrottled}, false},
 		{"http 400", &eas.HTTPError{Command: "SendMail", StatusCode: 400}, true},
@@ -157,7 +158,7 @@ func TestSubmissionByEAS(t *testing.T) {
 	fx.srv.Inject(eastest.Fault{Kind: eastest.FaultStatus, Command: "SendMail", Status: 120})
 	err := fx.submit(msg, "bob@example.org")
 	var te *textproto.Error
-	if !errors.As(err, &te) || te.Code != 554 {
+	if !errors.As(err, &te) || te.Code != 554 || !strings.Contains(te.Msg, "could not submit") {
 		t.Errorf("refused by the server: %v, want 554", err)
 	}
 	fx.srv.Inject(eastest.Fault{Kind: eastest.FaultHTTP, Command: "SendMail", Status: 503})
