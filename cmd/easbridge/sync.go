@@ -52,6 +52,9 @@ func syncAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		a.engine.OnProgress(tp.onProgress())
 		err = a.engine.SyncOnce(ctx)
 		tp.end()
+		if err != nil { // a refused policy or a remote wipe (wipe.go)
+			err = guardOutcome(ctx, a, protectedPaths(cfg, *path, ac.Name), log, err)
+		}
 		a.close()
 		if err != nil {
 			fmt.Fprintf(stderr, "easbridge sync: account %q: %v\n", ac.Name, err)

@@ -166,8 +166,10 @@ func wipeAccount(ctx context.Context, a *account, protect []string, log *slog.Lo
 	} else {
 		log.Warn("remote wipe acknowledged to the server", "account", ac.Name)
 	}
-	a.close()
-	a.store = nil
+	if a.store != nil {
+		a.close()
+		a.store = nil
+	}
 	var errs []error
 	for _, dir := range []string{ac.StateDir, ac.Maildir} {
 		if err := wipeDir(dir, protect, ac.Name, log); err != nil {
@@ -251,17 +253,40 @@ type accountStops struct {
 // cfgPath.
 func newAccountStops(cfg *config, cfgPath string, stopRun context.CancelFunc, stderr io.Writer) *accountStops {
 	s := &accountStops{left: len(cfg.Accounts), stopRun: stopRun, protect: map[string][]string{}, stderr: stderr}
-	abs, _ := filepath.Abs(cfgPath)
 	for _, a := range cfg.Accounts {
-		list := []string{abs}
-		for _, o := range cfg.Accounts {
-			if o.Name != a.Name {
-				list = append(list, o.StateDir, o.Maildir)
-			}
-		}
-		s.protect[a.Name] = list
+		s.protect[a.Name] = protectedPaths(cfg, cfgPath, a.Name)
 	}
 	return s
+}
+
+// protectedPaths are what a wipe of account name must not touch: the
+// configuration and every other account's directories.
+func protectedPaths(cfg *config, cfgPath, name string) []string {
+	abs, _ := filepath.Abs(cfgPath)
+	list := []string{abs}
+	for _, o := range cfg.Accounts {
+		if o.Name != name {
+			list = append(list, o.StateDir, o.Maildir)
+		}
+	}
+	return list
+}
+
+// guardOutcome finishes a one-shot sync (sync --once) that failed: when
+// the guard stopped the account, a remote wipe is carried out and the
+// guard's reason is what the user reads.
+func guardOutcome(ctx context.Context, a *account, protect []string, log *slog.Logger, err error) error {
+	reason, wipe := a.guard.stopped()
+	if reason == nil {
+		return err
+	}
+	if wipe {
+		if werr := wipeAccount(ctx, a, protect, log); werr != nil {
+			return fmt.Errorf("%w; the wipe is incomplete: %w", reason, werr)
+		}
+		return fmt.Errorf("%w: its local data was deleted and the wipe acknowledged", reason)
+	}
+	return reason
 }
 
 // run runs one account until ctx ends or its guard stops it.

@@ -189,3 +189,50 @@ func TestWipeDirRefusesHome(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSyncOnceGuard: sync --once carries out a remote wipe too, and
+// reports a refused policy by its setting.
+func TestSyncOnceGuard(t *testing.T) {
+	setupEnv(t)
+	srv := eastest.New(eastest.Config{})
+	if err := srv.AddUser(eastest.User{Name: "alice", Password: "xch-pw"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	dir := t.TempDir()
+	state, mail := filepath.Join(dir, "state"), filepath.Join(dir, "mail")
+	cfgPath := writeConfig(t, fmt.Sprintf(`[[account]]
+name = "work"
+url = %q
+username = "alice"
+password_command = "echo xch-pw"
+state_dir = %q
+maildir = %q
+`, ts.URL+"/Microsoft-Server-ActiveSync", state, mail))
+	sync := func() (int, string) {
+		var out, errOut lockedBuffer
+		code := run(context.Background(), []string{"sync", "--once", "--config", cfgPath}, &out, &errOut)
+		return code, errOut.String()
+	}
+	if code, msg := sync(); code != 0 {
+		t.Fatalf("first sync: %d %s", code, msg)
+	}
+	cfg, _ := loadConfig(cfgPath)
+	dev, _ := cfg.Accounts[0].deviceID()
+	if err := srv.RequestWipe("alice", dev); err != nil {
+		t.Fatal(err)
+	}
+	code, msg := sync()
+	if code != 1 || !strings.Contains(msg, "wiped this account remotely: its local data was deleted") || !srv.WipeAcknowledged("alice", dev) {
+		t.Fatalf("wipe sync: %d %s", code, msg)
+	}
+	for _, p := range []string{state, mail} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s still exists", p)
+		}
+	}
+	if _, err := os.Stat(cfgPath); err != nil {
+		t.Error("the wipe removed the configuration")
+	}
+}
