@@ -141,7 +141,11 @@ func setup(ctx context.Context, sf setupFlags, pr *prompter, out io.Writer) erro
 	if err := setupServer(ctx, st, sf, pr, out); err != nil {
 		return err
 	}
-	if !st.online {
+	if st.online {
+		if err := setupOnline(st, &sf, pr, out); err != nil {
+			return err
+		}
+	} else {
 		pol, err := liveCheck(ctx, &st.ac, st.password, out)
 		if err != nil {
 			return err
@@ -429,12 +433,29 @@ func printNextSteps(out io.Writer, st *setupState, cfgPath string) {
 	}
 	fmt.Fprintln(out)
 	if st.online {
-		fmt.Fprintln(out, "This mailbox is in Microsoft 365 (Exchange Online): it needs Microsoft 365 sign-in, not a password.")
-		fmt.Fprintf(out, "Next: sign in once in your browser:\n  easbridge%s login %s\n", cfgFlag, st.ac.Name)
+		fmt.Fprintf(out, "First, Microsoft 365 sign-in (once, in your browser):\n  easbridge%s login %s\n", cfgFlag, st.ac.Name)
 	}
 	fmt.Fprintln(out, "What to do next:")
 	fmt.Fprintf(out, "  easbridge%s sync --once            # first sync now (may take a while)\n", cfgFlag)
 	fmt.Fprintf(out, "  easbridge%s service install        # keep it running with your session\n", cfgFlag)
 	fmt.Fprintf(out, "  easbridge%s clients                # settings for Thunderbird, GNOME Calendar, khal, mutt\n", cfgFlag)
 	fmt.Fprintf(out, "  easbridge%s clients --evolution    # show the calendars in GNOME Calendar/Evolution at once\n", cfgFlag)
+}
+
+// setupOnline settles the Microsoft Entra application an Exchange Online
+// account signs in with (`easbridge login` uses it).
+func setupOnline(st *setupState, sf *setupFlags, pr *prompter, out io.Writer) error {
+	fmt.Fprintln(out, "This mailbox is in Microsoft 365 (Exchange Online): it signs in with Microsoft 365, not a password.")
+	if sf.clientID == "" {
+		sf.clientID = st.ac.ClientID
+	}
+	id, err := pr.ask("Application (client) ID registered in Microsoft Entra ID", sf.clientID)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return errors.New("this mailbox is in Microsoft 365 (Exchange Online), which needs Microsoft 365 sign-in: give --client-id, the Application (client) ID of a public client app registered in Microsoft Entra ID with the EAS.AccessAsUser.All permission, then run `easbridge login " + st.ac.Name + "`")
+	}
+	sf.clientID = id
+	return nil
 }

@@ -286,3 +286,12 @@ func TestTOMLString(t *testing.T) {
 		}
 	}
 }
+
+func TestSetupExchangeOnlineNeedsClientID(t *testing.T) {
+	home := setupEnv(t)
+	pr, out := scripted("", false, "")
+	err := setup(context.Background(), setupFlags{config: filepath.Join(home, "c.toml"), email: "ann@contoso.onmicrosoft.com"}, pr, out)
+	if err == nil || !strings.Contains(err.Error(), "--client-id") || !strings.Contains(err.Error(), "easbridge login contoso") {
+		t.Fatalf("err = %v", err)
+	}
+}
