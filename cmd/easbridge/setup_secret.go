@@ -34,7 +34,11 @@ func storedSecret(key, what string) (string, error) {
 	}
 	v, err := st.Get(secretService, key)
 	if errors.Is(err, secret.ErrNotFound) {
-		return "", fmt.Errorf("%s: none stored: run `easbridge setup` (it keeps it in the OS keyring or a 0600 file)", what)
+		other := "password_command in the account or $" + passwordEnv
+		if key == davSecret {
+			other = "[dav] password_command or $" + davPasswordEnv
+		}
+		return "", fmt.Errorf("%s: none stored: run `easbridge setup` (it keeps it in the OS keyring or a 0600 file), or set %s", what, other)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
