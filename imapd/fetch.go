@@ -20,6 +20,10 @@ import (
 // our order; the file is opened once per message and only if an item
 // needs its bytes.
 func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	return s.corked(func() error { return s.fetch(w, numSet, options) })
+}
+
+func (s *session) fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
 	hits := s.resolve(numSet)
 	markSeen := false
 	if !s.readOnly {

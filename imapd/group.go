@@ -34,7 +34,7 @@ func NewGroup(servers ...*Server) (*Group, error) {
 
 // Serve accepts connections on ln until Close.
 func (g *Group) Serve(ln net.Listener) error {
-	if err := g.imap.Serve(ln); err != nil {
+	if err := g.imap.Serve(corkListener{ln}); err != nil {
 		return fmt.Errorf("imapd: serving: %w", err)
 	}
 	return nil

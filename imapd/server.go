@@ -78,7 +78,7 @@ func (s *Server) Listen() (net.Listener, error) {
 
 // Serve accepts connections on ln until Close.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.imap.Serve(ln); err != nil {
+	if err := s.imap.Serve(corkListener{ln}); err != nil {
 		return fmt.Errorf("imapd: serving: %w", err)
 	}
 	return nil
