@@ -120,7 +120,9 @@ func (df *demoFlags) run(ctx context.Context, srv *eastest.Server, seeded *easte
 	// run prints the DAV URL once it listens; that line is the signal.
 	lines := bufio.NewScanner(pr)
 	if !lines.Scan() {
-		return <-done
+		code := <-done
+		fmt.Fprintf(stderr, "easbridge demo: the bridge did not start; if a port is taken, choose another with --port, --imap-port and --smtp-port (0: any free port)\n")
+		return code
 	}
 	base := strings.TrimSpace(lines.Text())
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
@@ -278,11 +280,16 @@ func (df *demoFlags) printSettings(w io.Writer, base string, seeded *eastest.See
 	fmt.Fprintf(w, "  CardDAV             %s\n", c.CardDAV)
 	fmt.Fprintf(w, "  user name           %s\n", c.User)
 	fmt.Fprintf(w, "  password            %s\n", c.Password)
-	if df.imapListen != listenOff {
-		fmt.Fprintf(w, "  IMAP                %s, no TLS, same user and password\n", df.imapListen)
-	}
-	if df.smtpListen != listenOff {
-		fmt.Fprintf(w, "  SMTP                %s, no TLS, same user and password\n", df.smtpListen)
+	for _, m := range []struct{ name, addr, flag, greeting string }{
+		{"IMAP", df.imapListen, "--imap-port", "* OK"}, {"SMTP", df.smtpListen, "--smtp-port", "220"},
+	} {
+		switch {
+		case m.addr == listenOff:
+		case greets(m.addr, m.greeting):
+			fmt.Fprintf(w, "  %-4s                %s, no TLS, same user and password\n", m.name, m.addr)
+		default:
+			fmt.Fprintf(w, "  %-4s                not serving: %s is taken (choose another with %s)\n", m.name, m.addr, m.flag)
+		}
 	}
 	fmt.Fprintf(w, "  Maildir             %s\n", c.Maildir)
 	fmt.Fprintf(w, "  config              %s\n", df.cfgPath)
@@ -297,6 +304,23 @@ func (df *demoFlags) printSettings(w io.Writer, base string, seeded *eastest.See
 		fmt.Fprintf(w, "Every %s the sample server delivers a mail and moves the \"Push check\" event.\n", df.changes)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+// greets reports whether the server on addr greets with prefix (ours,
+// not another program holding the port); run starts the mail servers
+// just after DAV, so it waits a moment for them.
+func greets(addr, prefix string) bool {
+	for i := 0; i < 20; i++ {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			_ = c.SetReadDeadline(time.Now().Add(time.Second))
+			buf := make([]byte, len(prefix))
+			_, err := io.ReadFull(c, buf)
+			c.Close()
+			return err == nil && string(buf) == prefix
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
 }
 
 // changeLoop makes server-side changes every df.changes until ctx ends.
