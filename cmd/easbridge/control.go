@@ -319,3 +319,12 @@ func printLive(w io.Writer, l *liveStatus) {
 		fmt.Fprintf(w, "  last failed request: %s\n", l.LastFailure)
 	}
 }
+
+// printProgress prints the initial syncs under way, one folder each.
+func printProgress(w io.Writer, folders []bridge.FolderStatus) {
+	for _, f := range folders {
+		if p := f.Progress; p != nil && !p.Complete {
+			fmt.Fprintf(w, "  initial sync: %s %d of about %d\n", f.Name, p.Done, p.Estimate)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/easbridge/easbridge/bridge"
 	"github.com/easbridge/easbridge/eas/eastest"
 )
 
@@ -183,5 +184,18 @@ func TestControlPath(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	if p := controlPath("/a/config.toml", cfg); !strings.HasPrefix(p, "/home/u/.local/share/easbridge/run/control-") {
 		t.Errorf("fallback %q", p)
+	}
+}
+
+// TestPrintProgress shows only the initial syncs still under way.
+func TestPrintProgress(t *testing.T) {
+	var b strings.Builder
+	printProgress(&b, []bridge.FolderStatus{
+		{Name: "INBOX", Progress: &bridge.FolderProgress{Estimate: 7000, Done: 1200}},
+		{Name: "calendar", Progress: &bridge.FolderProgress{Estimate: 20, Done: 20, Complete: true}},
+		{Name: "contacts"},
+	})
+	if got, want := b.String(), "  initial sync: INBOX 1200 of about 7000\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

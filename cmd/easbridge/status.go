@@ -107,6 +107,7 @@ func printStatus(w io.Writer, a accountStatus) {
 	}
 	fmt.Fprintf(w, "  last push: %s\n", ago(a.LastPush))
 	printLive(w, a.Live)
+	printProgress(w, a.Folders)
 	if a.LastError != "" {
 		fmt.Fprintf(w, "  last error: %s\n", a.LastError)
 	}
