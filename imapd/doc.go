@@ -28,17 +28,21 @@
 // # Changes
 //
 // Every change made over IMAP goes through the maildir.Store API
-// (Deliver, SetFlags, Move, Remove, folder operations). The Store does not
-// echo its own changes through its watcher, so the server reports each
-// one to Config.Changed as the maildir.Event the watcher would have sent
-// for the same change made by mutt; the sync engine feeds them into the
-// same path as watcher events.
+// (Deliver, SetFlags, Move, Remove, folder operations). The daemon
+// (easbridge run) gives the server the Store's user view
+// (maildir.Store.AsUser): its changes are not recorded as the bridge's
+// own, so the watcher reports them to the sync engine exactly as it
+// reports mutt's. Each change is also passed to Config.Changed, if set,
+// as the maildir.Event the watcher would send (for tools and tests that
+// run no watcher).
 //
 // New mail reaches selected and idling sessions by a refresh of the
-// folder listing: at once when Server.Notify is called (the engine calls
-// it after each delivery, and for each watcher event), and otherwise at
-// most Config.Poll after it appears in the Store (a shared poll per
-// folder, only while a session idles or sends commands there).
+// folder listing: at once when Server.Notify is called (the daemon calls
+// it for every folder a maildir.Subscription reports changed, the
+// engine's deliveries included; HandleEvent does it for a watcher
+// event), and otherwise at most Config.Poll after it appears in the
+// Store (a shared poll per folder, only while a session idles or sends
+// commands there). Several accounts share one listener through a Group.
 //
 // # Message data
 //
