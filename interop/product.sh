@@ -55,7 +55,7 @@ start_demo() {
 	for _ in $(seq 1 2000); do
 		BASE=$(awk '/server \(discovery\)/{print $3}' "$T/demo.out")
 		PW=$(awk '/^  password /{print $2}' "$T/demo.out")
-		if [ -n "$BASE" ] && [ -n "$PW" ]; then
+		if [ -n "$BASE" ] && [ -n "$PW" ] && grep -q 'Press Ctrl-C' "$T/demo.out"; then
 			code=$(curl -s -o /dev/null -w '%{http_code}' -u "demo:$PW" -X PROPFIND -H 'Depth: 0' "$BASE")
 			[ "$code" = 207 ] && break
 		fi

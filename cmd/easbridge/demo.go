@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -45,6 +46,7 @@ type demoFlags struct {
 	davPassword, easPassword   string // generated
 	imapListen, smtpListen     string // resolved
 	keepDir                    bool
+	logs                       bool
 	serverURL, cfgPath, mailIn string
 }
 
@@ -65,6 +67,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&df.smtpPort, "smtp-port", 1588, "SMTP submission `port` on 127.0.0.1 (0: any free port, -1: off)")
 	fs.DurationVar(&df.changes, "changes", 2*time.Minute, "how often the sample server changes the mailbox (0: never)")
 	df.log.register(fs)
+	fs.BoolVar(&df.logs, "logs", false, "show the bridge's informational log on stderr (warnings and errors always show)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -74,6 +77,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "easbridge demo: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if !df.logs && !df.log.verbose {
+		// The settings on stdout stay in view: the initial sync's
+		// records would push them off the screen.
+		stderr = &infoFilter{w: stderr}
 	}
 	log, err := df.log.newLogger(stderr, &logx.Redactor{})
 	if err != nil {
@@ -127,7 +135,7 @@ func (df *demoFlags) run(ctx context.Context, srv *eastest.Server, seeded *easte
 	base := strings.TrimSpace(lines.Text())
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	df.printSettings(stdout, base, seeded)
-	go df.changeLoop(ctx, srv, seeded, log)
+	go df.changeLoop(ctx, srv, seeded, stdout, log)
 	return <-done
 }
 
@@ -280,12 +288,12 @@ func (df *demoFlags) printSettings(w io.Writer, base string, seeded *eastest.See
 	fmt.Fprintf(w, "  CardDAV             %s\n", c.CardDAV)
 	fmt.Fprintf(w, "  user name           %s\n", c.User)
 	fmt.Fprintf(w, "  password            %s\n", c.Password)
-	for _, m := range []struct{ name, addr, flag, greeting string }{
-		{"IMAP", df.imapListen, "--imap-port", "* OK"}, {"SMTP", df.smtpListen, "--smtp-port", "220"},
+	for _, m := range []struct{ name, addr, flag, greeting, bye string }{
+		{"IMAP", df.imapListen, "--imap-port", "* OK", "a LOGOUT\r\n"}, {"SMTP", df.smtpListen, "--smtp-port", "220", "QUIT\r\n"},
 	} {
 		switch {
 		case m.addr == listenOff:
-		case greets(m.addr, m.greeting):
+		case greets(m.addr, m.greeting, m.bye):
 			fmt.Fprintf(w, "  %-4s                %s, no TLS, same user and password\n", m.name, m.addr)
 		default:
 			fmt.Fprintf(w, "  %-4s                not serving: %s is taken (choose another with %s)\n", m.name, m.addr, m.flag)
@@ -307,14 +315,20 @@ func (df *demoFlags) printSettings(w io.Writer, base string, seeded *eastest.See
 }
 
 // greets reports whether the server on addr greets with prefix (ours,
-// not another program holding the port); run starts the mail servers
-// just after DAV, so it waits a moment for them.
-func greets(addr, prefix string) bool {
+// not another program holding the port), then says bye; run starts the
+// mail servers just after DAV, so it waits a moment for them.
+func greets(addr, prefix, bye string) bool {
 	for i := 0; i < 20; i++ {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			_ = c.SetReadDeadline(time.Now().Add(time.Second))
 			buf := make([]byte, len(prefix))
 			_, err := io.ReadFull(c, buf)
+			if err == nil {
+				// Leave politely, so the server logs no broken connection.
+				_, _ = io.WriteString(c, bye)
+				_ = c.SetReadDeadline(time.Now().Add(time.Second))
+				_, _ = io.Copy(io.Discard, c)
+			}
 			c.Close()
 			return err == nil && string(buf) == prefix
 		}
@@ -324,7 +338,7 @@ func greets(addr, prefix string) bool {
 }
 
 // changeLoop makes server-side changes every df.changes until ctx ends.
-func (df *demoFlags) changeLoop(ctx context.Context, srv *eastest.Server, seeded *eastest.Seeded, log *slog.Logger) {
+func (df *demoFlags) changeLoop(ctx context.Context, srv *eastest.Server, seeded *eastest.Seeded, stdout io.Writer, log *slog.Logger) {
 	if df.changes <= 0 {
 		return
 	}
@@ -339,9 +353,20 @@ func (df *demoFlags) changeLoop(ctx context.Context, srv *eastest.Server, seeded
 				log.Warn("sample server change failed", "err", err)
 				continue
 			}
-			log.Info("sample server delivered a mail and moved the push check event", "change", n)
+			fmt.Fprintf(stdout, "%s  the sample server delivered mail #%d and moved the \"Push check\" event\n", now.Format("15:04:05"), n)
 		}
 	}
+}
+
+// infoFilter drops the Info records of the bridge's log, text or JSON
+// (slog writes one record per Write).
+type infoFilter struct{ w io.Writer }
+
+func (f *infoFilter) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(" level=INFO ")) || bytes.Contains(p, []byte(`"level":"INFO"`)) {
+		return len(p), nil
+	}
+	return f.w.Write(p)
 }
 
 // demoChange is the n-th server-side change: one new mail, one moved event.

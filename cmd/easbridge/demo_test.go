@@ -64,7 +64,7 @@ func TestDemo(t *testing.T) {
 	settings := regexp.MustCompile(`(?m)server \(discovery\)\s+(\S+)$[\s\S]*^\s+password\s+(\S+)$`)
 	waitUntil(t, "the demo settings", func() bool {
 		m := settings.FindStringSubmatch(out.String())
-		if m == nil {
+		if m == nil || !strings.Contains(out.String(), "Press Ctrl-C") {
 			return false
 		}
 		base, password = m[1], m[2]
