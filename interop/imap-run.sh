@@ -9,6 +9,8 @@
 #     IMAP reach SOGo (checked on SOGo's own IMAP);
 #   - a message submitted over SMTP (To one user, Bcc another) reaches both
 #     on SOGo and SOGo's Sent, and comes back into easbridge's Sent;
+#   - neomutt (imap://, in a private tmux server) flags a message, and the
+#     flag reaches SOGo;
 #   - a wrong password gets 535 and a message SOGo refuses (above
 #     Postfix's size limit) a clear 554, and nothing is queued for it.
 # Stops and purges what it started. Run as root from any directory.
@@ -22,14 +24,16 @@ pass() { passed=$((passed + 1)); echo "ok   $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit $?; }
 
-if ! command -v curl >/dev/null || ! [ -x "$PY" ]; then
-	apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends curl python3 ca-certificates >/dev/null ||
+if ! command -v curl >/dev/null || ! [ -x "$PY" ] || ! command -v neomutt >/dev/null || ! command -v tmux >/dev/null; then
+	apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends curl python3 ca-certificates neomutt tmux >/dev/null ||
 		{ fail "apt-get"; finish; }
 fi
 
 T=$(mktemp -d /tmp/eb-imap-run.XXXXXX)
 RUNPID=
+TMUX_SOCK="eb-imap-run-$$"
 cleanup() {
+	tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 	[ -n "$RUNPID" ] && kill "$RUNPID" 2>/dev/null && wait "$RUNPID" 2>/dev/null
 	interop/easserver/stop --purge >/dev/null 2>&1 || echo "imap-run: stop failed" >&2
 	rm -rf "$T"
@@ -96,6 +100,48 @@ while IFS= read -r line; do
 	esac
 done <"$T/check.out"
 if [ "$rc" != 0 ] && ! grep -q '^FAIL ' "$T/check.out"; then fail "run_check.py exited $rc"; fi
+# neomutt over imap:// flags seed 4 (found with its search), SOGo sees it.
+cat >"$T/muttrc" <<MUTTRC
+set folder="imap://$EB_USER@127.0.0.1:$EB_IMAP_PORT/"
+set spoolfile="+INBOX"
+set imap_pass="$EB_PASS"
+set ssl_starttls=no
+set ssl_force_tls=no
+set header_cache=""
+set message_cachedir=""
+set timeout=1
+set wait_key=no
+set index_format="%4C %Z %s"
+MUTTRC
+tm() { tmux -L "$TMUX_SOCK" "$@"; }
+tm new-session -d -s nm -x 160 -y 40 "TERM=xterm-256color neomutt -n -F '$T/muttrc'"
+screen=""
+for _ in $(seq 60); do
+	sleep 0.25
+	screen=$(tm capture-pane -p -t nm 2>/dev/null)
+	grep -q "seed-$EB_RUN-4" <<<"$screen" && break
+done
+if grep -q "seed-$EB_RUN-4" <<<"$screen"; then pass "neomutt lists the INBOX over easbridge imap://"; else fail "neomutt lists the INBOX: $screen"; fi
+tm send-keys -t nm "/" ; sleep 0.3
+tm send-keys -t nm "seed-$EB_RUN-4" Enter; sleep 0.5
+tm send-keys -t nm "F"; sleep 0.3
+tm send-keys -t nm '$'; sleep 1
+tm send-keys -t nm "q"; sleep 0.3
+tm send-keys -t nm "y" 2>/dev/null; sleep 0.3
+if "$PY" - <<'PY'; then pass "neomutt's flag reaches SOGo"; else fail "neomutt's flag did not reach SOGo"; fi
+import imaplib, os, sys, time
+end = time.time() + 60
+while time.time() < end:
+    m = imaplib.IMAP4(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]))
+    m.login(os.environ["EAS_USER"], os.environ["EAS_PASSWORD"])
+    m.select("INBOX", readonly=True)
+    typ, d = m.search(None, "FLAGGED", "SUBJECT", '"seed-%s-4"' % os.environ["EB_RUN"])
+    m.logout()
+    if d[0].split():
+        sys.exit(0)
+    time.sleep(0.5)
+sys.exit(1)
+PY
 if grep -q "level=ERROR" "$T/run.log"; then
 	fail "the daemon logged errors:"
 	grep "level=ERROR" "$T/run.log" | head -5

@@ -13,9 +13,9 @@
 #     temporary failure is queued in the Maildir Outbox (250);
 #  4. 100 parallel IMAP sessions; the server is still up afterwards.
 # Uses interop/imap/imaptool serve (imapd + smtpd + watcher over a temp
-# Maildir, a recording Sender). Sending through a real EAS server belongs
-# to the engine's suite (issue 6). Installs what it needs, stops what it
-# started (trap).
+# Maildir, a recording Sender). The same servers inside `easbridge run`
+# against a real EAS server (SOGo): interop/imap-run.sh. Installs what it
+# needs, stops what it started (trap).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
