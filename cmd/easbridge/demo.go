@@ -243,7 +243,7 @@ func (df *demoFlags) writeConfig() error {
 		IMAP: listenConfig{Listen: df.imapListen}, SMTP: listenConfig{Listen: df.smtpListen},
 		Accounts: []accountConfig{{Name: demoUser, URL: df.serverURL, Username: demoUser, PasswordCommand: easCmd,
 			Email: "demo@example.test", Maildir: filepath.Join(df.dir, "Mail"), StateDir: filepath.Join(df.dir, "state"),
-			MailAge: "all", CalendarAge: "all"}},
+			MailAge: "all", CalendarAge: "all", TimeZone: localZoneName()}},
 	}
 	df.cfgPath = filepath.Join(df.dir, "config.toml")
 	f, err := os.OpenFile(df.cfgPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -256,6 +256,24 @@ func (df *demoFlags) writeConfig() error {
 		return fmt.Errorf("writing the demo config: %w", err)
 	}
 	return f.Close()
+}
+
+// localZoneName is the IANA name of the local time zone ($TZ, else the
+// /etc/localtime link), so the demo's events carry the user's own TZID;
+// "" when it cannot be told (the engine then uses UTC).
+func localZoneName() string {
+	name := strings.TrimPrefix(os.Getenv("TZ"), ":")
+	if name == "" {
+		target, err := os.Readlink("/etc/localtime")
+		if err != nil {
+			return ""
+		}
+		_, name, _ = strings.Cut(target, "zoneinfo/")
+	}
+	if _, err := time.LoadLocation(name); err != nil || name == "" || filepath.IsAbs(name) {
+		return ""
+	}
+	return name
 }
 
 // demoListen resolves a mail port flag: -1 is off, 0 a free port now.
