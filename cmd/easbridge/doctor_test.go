@@ -176,3 +176,37 @@ func TestDoctorNoConfig(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out.String())
 	}
 }
+
+// TestDoctorDAVPortOurs accepts the DAV port when this configuration's
+// daemon holds it.
+func TestDoctorDAVPortOurs(t *testing.T) {
+	f := newControlFixture(t)
+	port, err := demoListen(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgText := strings.Replace(string(text), `listen = "127.0.0.1:0"`, fmt.Sprintf("listen = %q", port), 1)
+	if err := os.WriteFile(f.cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"--config", f.cfgPath, "run"}, &out, &errOut) }()
+	waitUntil(t, "the daemon's control socket", func() bool {
+		_, err := askDaemon(ctx, f.cfgPath, f.cfg)
+		return err == nil
+	})
+	var dout, derr lockedBuffer
+	run(context.Background(), []string{"--config", f.cfgPath, "doctor"}, &dout, &derr)
+	if want := "ok    dav port " + port + ": served by the running easbridge (pid "; !strings.Contains(dout.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, dout.String())
+	}
+	cancel()
+	<-done
+}
