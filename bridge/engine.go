@@ -86,6 +86,7 @@ type Engine struct {
 	events  chan maildir.Event
 
 	progress  progressState
+	hooks     runHooks
 	metaCache map[string]string    // last meta values written
 	syncedAt  map[string]time.Time // last synced-at written per collection
 
@@ -121,6 +122,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg: cfg, st: cfg.Store, c: cfg.Client, log: log.With("account", cfg.Name),
 		wake: make(chan struct{}, 1), heartbeat: cfg.Heartbeat, needFolderSync: true,
 		mailOut: map[int64][]mailChange{}, metaCache: map[string]string{}, syncedAt: map[string]time.Time{},
+		hooks: defaultHooks(),
 	}, nil
 }
 

@@ -23,8 +23,16 @@ const (
 // Ping), a cycle whenever the server reports changes or a local change
 // wakes the engine, and backoff after errors (honouring Retry-After and
 // throttling). It returns nil when ctx ends.
+//
+// Sleep/wake and network loss: a wall clock that jumps ahead of the
+// monotonic one (a suspend) cancels the Ping in flight, ends a backoff,
+// and runs a full cycle at once; a Ping that outlives its heartbeat is
+// taken for a lost connection; after any failure the next cycle covers
+// every folder, which catches up what push could not report.
 func (e *Engine) Run(ctx context.Context) error {
 	e.needFolderSync = true
+	go e.watchClock(ctx)
+	e.checkPing(ctx)
 	if e.cfg.Maildir != nil {
 		e.events = make(chan maildir.Event, 256)
 		go func() {
@@ -34,15 +42,15 @@ func (e *Engine) Run(ctx context.Context) error {
 		}()
 	}
 	failures := 0
-	reconciled := false
-	due := true // a cycle is due
+	var reconciled time.Time // monotonic time of the last Maildir reconcile
+	due := true              // a cycle is due
 	for {
 		var err error
 		if due {
 			err = e.cycle(ctx)
-			if err == nil && !reconciled {
+			if err == nil && (reconciled.IsZero() || time.Since(reconciled) >= reconcileEvery) {
 				if err = e.reconcileMail(ctx); err == nil {
-					reconciled = true
+					reconciled = time.Now()
 					e.only = nil
 					err = e.syncAll(ctx)
 				}
@@ -64,7 +72,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			failures++
 			d := backoff(err, failures)
 			e.log.Warn("sync failed, backing off", "err", err, "wait", d)
-			if !sleep(ctx, d) {
+			if !e.hooks.sleep(ctx, d, e.hooks.resumed) {
 				return nil
 			}
 			due = true
@@ -75,26 +83,20 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // backoff is the wait after the n-th consecutive failure: the server's
-// Retry-After when it gave one, else exponential with jitter.
+// Retry-After when it gave one (MS-ASHTTP 2.2.2.1.1, HTTP 503), else
+// exponential with jitter, starting at throttledBackoff when the server
+// said it throttles the device.
 func backoff(err error, n int) time.Duration {
 	var te *eas.ThrottledError
 	if errors.As(err, &te) && te.RetryAfter > 0 {
 		return min(te.RetryAfter, time.Hour)
 	}
 	d := minBackoff << min(n-1, 12)
+	if throttled(err) {
+		d = max(d, throttledBackoff)
+	}
 	d = min(d, maxBackoff)
 	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // pingResult carries a Ping's outcome from its goroutine.
@@ -107,8 +109,12 @@ type pingResult struct {
 // wakes the engine, or the heartbeat ends; due says whether a cycle is
 // needed, and e.only which collections it must cover (nil: all). A Ping
 // that expires without changes needs no Sync: the next Ping follows.
+//
+// Folders beyond the server's MaxFolders are not in the Ping: every Ping
+// that ends (expired or with changes) brings a Sync of them too, so they
+// are at most one heartbeat behind.
 func (e *Engine) waitForChanges(ctx context.Context) (due bool, err error) {
-	folders, err := e.pingFolders(ctx)
+	folders, rest, err := e.pingFolders(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -122,16 +128,20 @@ func (e *Engine) waitForChanges(ctx context.Context) (due bool, err error) {
 		case ev := <-e.events:
 			e.mailEvents(ctx, ev)
 			e.only = map[string]bool{}
+		case <-e.hooks.resumed:
 		case <-t.C:
 		}
 		return true, nil
 	}
-	pctx, cancel := context.WithCancel(ctx)
+	hb := e.heartbeat
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout(hb))
 	defer cancel()
 	done := make(chan pingResult, 1)
-	hb := e.heartbeat
 	go func() {
 		res, err := e.c.Ping(pctx, hb, folders)
+		if err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded) {
+			err = errPingLost
+		}
 		done <- pingResult{res, err}
 	}()
 	select {
@@ -148,9 +158,31 @@ func (e *Engine) waitForChanges(ctx context.Context) (due bool, err error) {
 		e.mailEvents(ctx, ev)
 		e.only = map[string]bool{}
 		return true, nil
+	case <-e.hooks.resumed:
+		cancel()
+		<-done
+		e.only = nil // catch up everything
+		return true, nil
 	case r := <-done:
-		return e.pingAnswered(r)
+		due, err := e.pingAnswered(r)
+		if err == nil && len(rest) > 0 && r.res != nil && (r.res.Status == eas.PingExpired || r.res.Status == eas.PingChanges) {
+			due = true
+			if !e.pingAllChanged(r) {
+				if e.only == nil {
+					e.only = map[string]bool{}
+				}
+				for _, id := range rest {
+					e.only[id] = true
+				}
+			}
+		}
+		return due, err
 	}
+}
+
+// pingAllChanged reports whether a Ping answer asks for every folder.
+func (e *Engine) pingAllChanged(r pingResult) bool {
+	return r.res.Status == eas.PingChanges && len(r.res.Folders) == 0
 }
 
 // mailEvents handles ev and every Maildir event already waiting. A failure
@@ -222,28 +254,35 @@ func (e *Engine) pingAnswered(r pingResult) (bool, error) {
 	return false, nil // expired: nothing changed
 }
 
-// pingFolders lists the folders to watch, within the server's MaxFolders:
-// DAV collections first, then mail.
-func (e *Engine) pingFolders(ctx context.Context) ([]eas.PingFolder, error) {
+// pingFolders lists the folders to watch within the server's MaxFolders
+// (MS-ASCMD 2.2.3.100.1): the Inbox first, then the DAV collections, then
+// the other mail folders; rest are the ServerIds left out.
+func (e *Engine) pingFolders(ctx context.Context) (watch []eas.PingFolder, rest []string, err error) {
 	colls, err := e.st.Collections(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var dav, mail []eas.PingFolder
+	var inbox, dav, mail []eas.PingFolder
 	for _, c := range colls {
-		if c.ServerID == "" || c.SyncKey == "0" {
+		if c.ServerID == "" || c.SyncKey == "0" || (c.Kind == store.KindMail && e.cfg.Maildir == nil) {
 			continue
 		}
 		f := eas.PingFolder{ID: c.ServerID, Class: classOf(c.Kind)}
-		if c.Kind == store.KindMail {
+		switch {
+		case c.Name == inboxName:
+			inbox = append(inbox, f)
+		case c.Kind == store.KindMail:
 			mail = append(mail, f)
-		} else {
+		default:
 			dav = append(dav, f)
 		}
 	}
-	out := append(dav, mail...)
-	if e.maxPingFolders > 0 && len(out) > e.maxPingFolders {
-		out = out[:e.maxPingFolders]
+	watch = append(append(inbox, dav...), mail...)
+	if e.maxPingFolders > 0 && len(watch) > e.maxPingFolders {
+		for _, f := range watch[e.maxPingFolders:] {
+			rest = append(rest, f.ID)
+		}
+		watch = watch[:e.maxPingFolders]
 	}
-	return out, nil
+	return watch, rest, nil
 }
