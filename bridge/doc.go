@@ -57,13 +57,44 @@
 // the store's conflicts table. A server delete of an item edited locally
 // keeps the edit and adds it to the server again.
 //
+// # Maildir changes made while stopped
+//
+// On start (and every hour while running) reconcileMail compares each
+// mirrored Maildir folder with the mappings in the store: flags that
+// differ from the recorded base become Sync Change, a missing or Trashed
+// message a Sync Delete, and a message that turns up in another mirrored
+// folder (same file name, or a copy with the Message-ID recorded at
+// delivery) MoveItems. The bridge removes a file only after the removal
+// of its mapping is committed, so its own removals are never taken for
+// the user's.
+//
+// # Server SoftDelete
+//
+// An item that left the mail_age or calendar_age window (SoftDelete) is
+// removed locally like a Delete: the mirror follows the window the user
+// chose. A local delete waiting for it is still sent; a local edit is
+// kept in the conflicts table rather than re-added (the server still has
+// the item).
+//
+// # Push, sleep and network loss
+//
+// Run pings the Inbox first, then the DAV collections, then other mail,
+// up to the server's MaxFolders (Ping status 6); the folders left out are
+// synced whenever a Ping ends. The heartbeat follows the bound the server
+// names with status 5. A server whose OPTIONS lists no Ping (or that
+// answers Ping with 501/404) is polled with Sync every PollInterval. A
+// wall clock running ahead of the monotonic clock (a suspend) cancels the
+// Ping in flight, ends a backoff, and syncs every folder at once; a Ping
+// unanswered past its heartbeat is taken for a lost connection. Failures
+// back off exponentially with jitter (Retry-After honoured, 30 s at least
+// when the server throttles), and the next cycle covers every folder.
+//
 // # Limits
 //
 // Not yet done: a Maildir folder moved under another parent is only
 // renamed on the server (creates, renames and deletes of folders are
-// carried, for DAV collections and Maildir folders alike); a message deleted from the Maildir while the daemon is stopped is
-// not noticed (flag changes are, by comparing with the recorded base, and
-// merge as sets with the server's); a SoftDelete (the item left the age window) removes the local copy
-// like a Delete; a message the user copies into a mirrored folder stays
-// local (EAS cannot upload one).
+// carried, for DAV collections and Maildir folders alike); a message the
+// user copies into a mirrored folder stays local (EAS cannot upload one);
+// a Maildir folder removed while the daemon is stopped is not deleted on
+// the server.
 package bridge
