@@ -2,7 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -147,7 +148,11 @@ func easSender(c *eas.Client) smtpd.Sender {
 		if err != nil {
 			return fmt.Errorf("reading the submitted message: %w", err)
 		}
-		return sendError(c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: rand.Text()}))
+		// The ClientId is the message's hash: a client that submits the
+		// same bytes again after losing our answer is not sent twice by a
+		// 16.x server (MS-ASCMD 2.2.3.28.1).
+		sum := sha256.Sum256(data)
+		return sendError(c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: hex.EncodeToString(sum[:16])}))
 	})
 }
 

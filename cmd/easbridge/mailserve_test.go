@@ -104,30 +104,44 @@ type mailFixture struct {
 	srv  *eastest.Server
 	mail *maildir.Store
 	ms   *mailServers
+	user string
 }
 
 func newMailFixture(t *testing.T) *mailFixture {
 	t.Helper()
-	srv := eastest.New(eastest.Config{})
-	if err := srv.AddUser(eastest.User{Name: "alice", Password: "xpw"}); err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	return newMailFixtures(t, "work")[0]
+}
+
+// newMailFixtures starts one IMAP and one SMTP server for an account per
+// name, each with its own eastest user and Maildir.
+func newMailFixtures(t *testing.T, names ...string) []*mailFixture {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	client, err := eas.New(eas.Config{URL: ts.URL + "/Microsoft-Server-ActiveSync", User: "alice",
-		Credentials: eas.Basic{User: "alice", Password: "xpw"}, DeviceID: "test1", DeviceType: "easbridge", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	st, err := maildir.Open(ctx, filepath.Join(t.TempDir(), "mail"), maildir.Options{NoSync: true, Logger: log})
-	if err != nil {
-		t.Fatal(err)
+	var fxs []*mailFixture
+	var accounts []*account
+	for _, name := range names {
+		srv := eastest.New(eastest.Config{})
+		if err := srv.AddUser(eastest.User{Name: "alice", Password: "xpw"}); err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv)
+		t.Cleanup(ts.Close)
+		client, err := eas.New(eas.Config{URL: ts.URL + "/Microsoft-Server-ActiveSync", User: "alice",
+			Credentials: eas.Basic{User: "alice", Password: "xpw"}, DeviceID: "test1", DeviceType: "easbridge", Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := maildir.Open(ctx, filepath.Join(t.TempDir(), name), maildir.Options{NoSync: true, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accounts = append(accounts, &account{cfg: accountConfig{Name: name}, mail: st, client: client})
+		fxs = append(fxs, &mailFixture{t: t, srv: srv, mail: st, user: name})
 	}
 	cfg := &config{IMAP: listenConfig{"127.0.0.1:0"}, SMTP: listenConfig{"127.0.0.1:0"}}
-	ms, err := startMail(ctx, cfg, []*account{{cfg: accountConfig{Name: "work"}, mail: st, client: client}}, "localpw", log)
+	ms, err := startMail(ctx, cfg, accounts, "localpw", log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +149,14 @@ func newMailFixture(t *testing.T) *mailFixture {
 	if ms.imapAddr == "" || ms.smtpAddr == "" {
 		t.Fatal("a mail server did not start")
 	}
-	return &mailFixture{t: t, srv: srv, mail: st, ms: ms}
+	for _, fx := range fxs {
+		fx.ms = ms
+	}
+	return fxs
 }
 
 func (fx *mailFixture) submit(msg string, to ...string) error {
-	return smtp.SendMail(fx.ms.smtpAddr, smtp.PlainAuth("", "work", "localpw", "127.0.0.1"), "alice@example.org", to, []byte(msg))
+	return smtp.SendMail(fx.ms.smtpAddr, smtp.PlainAuth("", fx.user, "localpw", "127.0.0.1"), "alice@example.org", to, []byte(msg))
 }
 
 // TestSubmissionByEAS: a submitted message goes out by SendMail with its
@@ -260,6 +277,40 @@ func waitEvent(t *testing.T, events <-chan maildir.Event, kind maildir.EventKind
 			}
 		case <-timeout:
 			t.Fatalf("no %v event", kind)
+		}
+	}
+}
+
+// TestMailTwoAccounts: on one IMAP and one SMTP port, each account's name
+// reaches its own Maildir and its own server.
+func TestMailTwoAccounts(t *testing.T) {
+	fxs := newMailFixtures(t, "work", "home")
+	for i, fx := range fxs {
+		subject := "only " + fx.user
+		if _, err := fx.mail.Deliver(context.Background(), maildir.Inbox, "", strings.NewReader("Subject: "+subject+"\r\n\r\nx\r\n"), 0); err != nil {
+			t.Fatal(err)
+		}
+		c, err := imapclient.DialInsecure(fx.ms.imapAddr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Login(fx.user, "localpw").Wait(); err != nil {
+			t.Fatal(err)
+		}
+		sel, err := c.Select("INBOX", nil).Wait()
+		if err != nil || sel.NumMessages != 1 {
+			t.Fatalf("%s: SELECT %v %v, want its one message", fx.user, sel, err)
+		}
+		msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Envelope: true}).Collect()
+		if err != nil || len(msgs) != 1 || msgs[0].Envelope.Subject != subject {
+			t.Errorf("%s: fetched %v %v, want %q", fx.user, msgs, err, subject)
+		}
+		if err := fx.submit("From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\n\r\nx\r\n", "b@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		if n, other := len(fx.srv.SentMessages()), len(fxs[1-i].srv.SentMessages()); n != 1 || other != i {
+			t.Errorf("after %s's submission: its server sent %d, the other %d", fx.user, n, other)
 		}
 	}
 }
