@@ -104,6 +104,7 @@ func (e *Engine) moveMail(ctx context.Context, colls map[maildir.Folder]store.Co
 	}
 	return e.st.ApplySync(ctx, dst.ID, dst.SyncKey, dst.SyncKey, nil, []store.ServerItemChange{{
 		Op: store.ServerAdd, ServerID: res[0].DstMsgID, LocalID: string(ev.Key), Base: []byte((ev.Flags & syncedFlags).String()),
+		MessageID: item.MessageID,
 	}})
 }
 

@@ -203,3 +203,29 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestMovedMessageKeepsMessageID checks that a move seen by the watcher
+// keeps the Message-ID with the new mapping, so a later move made while
+// stopped can still be paired by it.
+func TestMovedMessageKeepsMessageID(t *testing.T) {
+	t.Parallel()
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	_, err := v.srv.DeliverMail("alice", mailMsg(1))
+	must(t, err)
+	v.syncOnce()
+	dst := v.mailFolderFor(v.srv.FolderID("alice", eastest.TypeSentItems))
+	list, _ := md.List(ctx, maildir.Inbox)
+	if len(list) != 1 {
+		t.Fatalf("%d messages", len(list))
+	}
+	must(t, md.AsUser().Move(ctx, maildir.Inbox, list[0].Key, dst))
+	must(t, v.e.handleMailEvent(ctx, maildir.Event{Kind: maildir.Moved, From: maildir.Inbox, Folder: dst, OldKey: list[0].Key, Key: list[0].Key}))
+	colls, err := v.e.mailCollections(ctx)
+	must(t, err)
+	it, err := v.st.ItemByLocalID(ctx, colls[dst].ID, string(list[0].Key))
+	must(t, err)
+	if it.MessageID != "<m1@example.net>" {
+		t.Errorf("moved item's Message-ID %q", it.MessageID)
+	}
+}
