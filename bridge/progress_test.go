@@ -81,3 +81,36 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestInitialSyncProgressResumes stops an initial sync halfway; a new
+// engine on the same store continues its progress to complete.
+func TestInitialSyncProgressResumes(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reports := 0
+	v := newEnv(t, eastest.Config{}, Config{WindowSize: 2, Progress: func(_ string, p FolderProgress) {
+		if p.Collection == "calendar" {
+			if reports++; reports == 2 {
+				cancel()
+			}
+		}
+	}})
+	for i := range 7 {
+		v.addEvent("E"+itoa(i), "u"+itoa(i))
+	}
+	if err := v.e.SyncOnce(ctx); err == nil {
+		t.Fatal("the interrupted sync reported success")
+	}
+	var last FolderProgress
+	e2, err := New(Config{Name: "test", Client: v.e.c, Store: v.st, WindowSize: 2, Progress: func(_ string, p FolderProgress) {
+		if p.Collection == "calendar" {
+			last = p
+		}
+	}})
+	must(t, err)
+	must(t, e2.SyncOnce(context.Background()))
+	if last != (FolderProgress{Collection: "calendar", Estimate: 7, Done: 7, Complete: true}) {
+		t.Errorf("last report after the restart %+v", last)
+	}
+}
