@@ -86,7 +86,9 @@ func openAccount(ctx context.Context, ac accountConfig, log *slog.Logger, red *l
 	}
 	a.client = client
 	policy, _ := ac.policy()
-	var loc *time.Location
+	// Without time_zone the system's zone is the user's: all-day events
+	// and zone-less blobs then land on the days the desktop shows.
+	loc := time.Local
 	if ac.TimeZone != "" {
 		if loc, err = time.LoadLocation(ac.TimeZone); err != nil {
 			return fail(fmt.Errorf("time_zone: %w", err))

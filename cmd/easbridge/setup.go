@@ -74,7 +74,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&sf.calendarAge, "calendar-age", "", "how far back calendar events are kept: all, 2w, 1m, 3m, 6m (default)")
 	fs.StringVar(&sf.maildir, "maildir", "", "Maildir `directory` (default ~/Mail/NAME)")
 	fs.StringVar(&sf.stateDir, "state-dir", "", "state `directory` (default ~/.local/share/easbridge/NAME)")
-	fs.StringVar(&sf.timeZone, "time-zone", "", "IANA time `zone` for converted items (default: UTC)")
+	fs.StringVar(&sf.timeZone, "time-zone", "", "IANA time `zone` for converted items (default: the system's)")
 	fs.StringVar(&sf.clientID, "client-id", "", "Microsoft 365 only: the Application (client) `ID` registered in Microsoft Entra ID")
 	fs.StringVar(&sf.tenant, "tenant", "", "Microsoft 365 only: the directory (tenant) `ID` or domain (default: common)")
 	fs.BoolVar(&sf.passwordStdin, "password-stdin", false, "read the password from the first line of standard input ($EASBRIDGE_PASSWORD works too)")
