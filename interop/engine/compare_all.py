@@ -429,8 +429,13 @@ def compare_mail(maildir, expect=None):
             continue
         cs, co = collections.Counter(x[:2] for x in s), collections.Counter(x[:2] for x in o)
         ids = {x[:2]: x[2] for x in s + o}
-        det = [f"only in SOGo: {ids[k]} flags {k[1]!r}" for k in (cs - co)] + [f"only in the Maildir: {ids[k]} flags {k[1]!r}" for k in (co - cs)]
-        check(cs == co, f"mail {name}: IMAP BODY[] and flags of {len(s)} messages identical to {len(o)} Maildir files", det)
+        only_s, only_o = list((cs - co).elements()), list((co - cs).elements())
+        det = ([f"only in SOGo: {ids[k]} flags {k[1]!r}" for k in only_s[:5]] +
+               [f"only in the Maildir: {ids[k]} flags {k[1]!r}" for k in only_o[:5]])
+        what = f"mail {name}: IMAP BODY[] and flags of {len(s)} messages identical to {len(o)} Maildir files"
+        if only_s or only_o:
+            what += f"; {len(only_s)} only in SOGo, {len(only_o)} only in the Maildir (content or flags differ)"
+        check(cs == co, what, det)
     m.logout()
     if expect is not None:
         check(total_s >= expect, f"mail: SOGo holds the {expect} seeded ({total_s} in all folders)")

@@ -10,6 +10,10 @@
 // the bridge made. It prints its address on stdout.
 //
 // floor replays a recorded session with no processing: see floor.go.
+//
+//	ebbench syncprof -url EAS_URL -user U -dir NEWDIR -cpuprofile FILE
+//
+// runs one initial sync in-process under the CPU profiler.
 package main
 
 import (
@@ -28,6 +32,8 @@ func main() {
 		err = runProxy(os.Args[2:])
 	case "floor":
 		err = runFloor(os.Args[2:])
+	case "syncprof":
+		err = runSyncProf(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
