@@ -123,6 +123,12 @@ func (c *config) check() error {
 	if c.SMTP.Listen == "" {
 		c.SMTP.Listen = smtpd.DefaultListen
 	}
+	if err := checkMailListen("imap", c.IMAP.Listen); err != nil {
+		return err
+	}
+	if err := checkMailListen("smtp", c.SMTP.Listen); err != nil {
+		return err
+	}
 	if len(c.Accounts) == 0 {
 		return errors.New("no [[account]]")
 	}

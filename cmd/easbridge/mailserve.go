@@ -20,6 +20,22 @@ import (
 // listenOff in [imap] or [smtp] listen turns that server off.
 const listenOff = "off"
 
+// checkMailListen checks [table] listen: "off" or a loopback host:port,
+// since both servers take a password without TLS.
+func checkMailListen(table, listen string) error {
+	if listen == listenOff {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("[%s] listen %q: want host:port or \"off\"", table, listen)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("[%s] listen %q is not a loopback address: the server takes a password without TLS", table, listen)
+	}
+	return nil
+}
+
 // mailServers are the loopback IMAP and SMTP servers of `easbridge run`:
 // one listener each, the user name at login choosing the account.
 type mailServers struct {

@@ -34,6 +34,9 @@ func TestMailConfig(t *testing.T) {
 		{"set", "[imap]\nlisten=\"127.0.0.1:2143\"\n[smtp]\nlisten=\"off\"\n" + acct, "127.0.0.1:2143", "off", ""},
 		{"unknown imap key", "[imap]\nport=1\n" + acct, "", "", "unknown key imap.port"},
 		{"unknown smtp key", "[smtp]\ntls=true\n" + acct, "", "", "unknown key smtp.tls"},
+		{"not loopback", "[imap]\nlisten=\"0.0.0.0:1143\"\n" + acct, "", "", "[imap] listen \"0.0.0.0:1143\" is not a loopback address"},
+		{"no port", "[smtp]\nlisten=\"127.0.0.1\"\n" + acct, "", "", "[smtp] listen \"127.0.0.1\": want host:port"},
+		{"ipv6 loopback", "[imap]\nlisten=\"[::1]:1143\"\n" + acct, "[::1]:1143", "127.0.0.1:1587", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := loadConfig(writeConfig(t, tc.text))
