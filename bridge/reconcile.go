@@ -70,13 +70,56 @@ func (e *Engine) reconcileMail(ctx context.Context) error {
 	if err := e.reconcileMoves(ctx, moves); err != nil {
 		return err
 	}
+	return e.reconcileDeletes(ctx, &scan)
+}
+
+// Mass-delete guard: when at least massGoneMin messages of a folder, and
+// more than half of those mapped, vanished while the daemon was stopped,
+// the Maildir was more likely replaced (a new path, a restored backup)
+// than emptied by hand.
+const massGoneMin = 20
+
+// reconcileDeletes queues a Sync Delete for every vanished message that
+// was not moved, except in a folder that lost most of its messages: that
+// folder is fetched again from the server instead (its missing messages'
+// mappings dropped and its SyncKey reset), so a lost Maildir never
+// empties the mailbox on the server.
+func (e *Engine) reconcileDeletes(ctx context.Context, scan *mailScan) error {
+	gone := map[int64][]*goneMail{}
 	for _, g := range scan.gone {
 		if !g.used {
-			e.log.Info("message deleted while stopped", "collection", g.c.Name)
-			e.queueMail(g.c.ID, mailChange{serverID: g.it.ServerID, delete: true})
+			gone[g.c.ID] = append(gone[g.c.ID], g)
+		}
+	}
+	for _, list := range gone {
+		c := list[0].c
+		if len(list) >= massGoneMin && 2*len(list) > scan.mapped[c.ID] {
+			if err := e.refetchMailFolder(ctx, c, list); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, g := range list {
+			e.log.Info("message deleted while stopped", "collection", c.Name)
+			e.queueMail(c.ID, mailChange{serverID: g.it.ServerID, delete: true})
 		}
 	}
 	return nil
+}
+
+// refetchMailFolder forgets the vanished messages of a folder and starts
+// its sync over, so the server sends them again (the ones still present
+// keep their mappings and are matched by ServerId).
+func (e *Engine) refetchMailFolder(ctx context.Context, c store.Collection, list []*goneMail) error {
+	e.log.Warn("most messages of a mail folder are missing from the Maildir; fetching them again instead of deleting them on the server",
+		"collection", c.Name, "missing", len(list))
+	e.setMeta(ctx, metaCollError+c.Name, fmt.Sprintf("%d messages were missing from the Maildir and are fetched again; delete them while the bridge runs to delete them on the server", len(list)))
+	changes := make([]store.ServerItemChange, 0, len(list))
+	for _, g := range list {
+		changes = append(changes, store.ServerItemChange{Op: store.ServerDelete, ServerID: g.it.ServerID})
+		e.dropQueuedMail(c.ID, g.it.ServerID)
+	}
+	return e.st.ApplySync(ctx, c.ID, c.SyncKey, "0", nil, changes)
 }
 
 // mailScan is what reconcileMail found in the mirrored folders.
@@ -85,6 +128,7 @@ type mailScan struct {
 	byKey  map[maildir.Key]*goneMail
 	byMID  map[string]*goneMail // by Message-ID
 	strays []strayMail          // files without a mapping
+	mapped map[int64]int        // mapped messages per collection
 }
 
 // goneMail is a mapped message whose file left its folder.
@@ -120,8 +164,9 @@ func (e *Engine) scanMailFolder(ctx context.Context, f maildir.Folder, c store.C
 		return err
 	}
 	if scan.byKey == nil {
-		scan.byKey, scan.byMID = map[maildir.Key]*goneMail{}, map[string]*goneMail{}
+		scan.byKey, scan.byMID, scan.mapped = map[maildir.Key]*goneMail{}, map[string]*goneMail{}, map[int64]int{}
 	}
+	scan.mapped[c.ID] = len(items)
 	here := make(map[maildir.Key]maildir.Message, len(list))
 	for _, m := range list {
 		here[m.Key] = m

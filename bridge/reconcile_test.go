@@ -229,3 +229,34 @@ func TestMovedMessageKeepsMessageID(t *testing.T) {
 		t.Errorf("moved item's Message-ID %q", it.MessageID)
 	}
 }
+
+// TestLostMaildirIsFetchedAgain empties the Inbox's files while stopped,
+// as a Maildir replaced by an empty one: the messages are fetched again
+// instead of being deleted on the server.
+func TestLostMaildirIsFetchedAgain(t *testing.T) {
+	t.Parallel()
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	inbox := v.srv.FolderID("alice", eastest.TypeInbox)
+	trash := v.srv.FolderID("alice", eastest.TypeDeletedItems)
+	for i := range massGoneMin + 2 {
+		_, err := v.srv.DeliverMail("alice", mailMsg(i))
+		must(t, err)
+	}
+	v.syncOnce()
+	list, _ := md.List(ctx, maildir.Inbox)
+	for _, m := range list[:len(list)-1] {
+		must(t, os.Remove(m.Path))
+	}
+	md = v.restart(md)
+	v.syncOnce()
+	if n := len(v.srv.ItemIDs("alice", inbox)); n != massGoneMin+2 {
+		t.Errorf("server inbox has %d messages, want %d", n, massGoneMin+2)
+	}
+	if n := len(v.srv.ItemIDs("alice", trash)); n != 0 {
+		t.Errorf("server trash has %d messages", n)
+	}
+	if got, _ := md.List(ctx, maildir.Inbox); len(got) != massGoneMin+2 {
+		t.Errorf("local inbox has %d messages after the refetch, want %d", len(got), massGoneMin+2)
+	}
+}
