@@ -239,14 +239,19 @@ func (e *Engine) dropSentMail(st *collSync) {
 }
 
 // queueMail records a Maildir change for the next Sync, replacing an
-// earlier one of the same message.
+// earlier one of the same message; once a delete is queued, later changes
+// of the message (a second report of the delete, by the watcher and the
+// reconcile) are dropped, so one Sync never deletes an item twice.
 func (e *Engine) queueMail(collID int64, mc mailChange) {
 	q := e.mailOut[collID]
 	for i := range q {
-		if q[i].serverID == mc.serverID && !q[i].delete {
-			q[i] = mc
-			return
+		if q[i].serverID != mc.serverID {
+			continue
 		}
+		if !q[i].delete {
+			q[i] = mc
+		}
+		return
 	}
 	e.mailOut[collID] = append(q, mc)
 }

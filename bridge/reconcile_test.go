@@ -260,3 +260,33 @@ func TestLostMaildirIsFetchedAgain(t *testing.T) {
 		t.Errorf("local inbox has %d messages after the refetch, want %d", len(got), massGoneMin+2)
 	}
 }
+
+func TestQueueMail(t *testing.T) {
+	t.Parallel()
+	del := mailChange{serverID: "1", delete: true}
+	seen := mailChange{serverID: "1", flags: maildir.Seen}
+	flagged := mailChange{serverID: "1", flags: maildir.Flagged}
+	other := mailChange{serverID: "2", flags: maildir.Seen}
+	tests := []struct {
+		name string
+		in   []mailChange
+		want []mailChange
+	}{
+		{"later flags replace earlier", []mailChange{seen, flagged}, []mailChange{flagged}},
+		{"a delete replaces flags", []mailChange{seen, del}, []mailChange{del}},
+		{"a delete reported twice is sent once", []mailChange{del, del}, []mailChange{del}},
+		{"flags after a delete are dropped", []mailChange{del, seen}, []mailChange{del}},
+		{"other messages queue", []mailChange{seen, other}, []mailChange{seen, other}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &Engine{mailOut: map[int64][]mailChange{}}
+			for _, mc := range tt.in {
+				e.queueMail(7, mc)
+			}
+			if !slices.Equal(e.mailOut[7], tt.want) {
+				t.Errorf("queue %+v, want %+v", e.mailOut[7], tt.want)
+			}
+		})
+	}
+}
