@@ -83,7 +83,7 @@ screen() { tmux -L "$SOCK" capture-pane -p -t setup -S -100; }
 # expect PATTERN: waits up to 30 s for PATTERN (grep -E) on the screen.
 expect() {
 	for _ in $(seq 300); do screen | grep -Eq "$1" && return 0; sleep 0.1; done
-	echo "  screen when waiting for /$1/:"; screen | sed 's/^/  | /'
+	echo "  screen when waiting for /$1/:"; screen | grep -v '^$' | sed 's/^/  | /'
 	return 1
 }
 type_line() {
