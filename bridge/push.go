@@ -167,7 +167,7 @@ func (e *Engine) waitForChanges(ctx context.Context) (due bool, err error) {
 		due, err := e.pingAnswered(r)
 		if err == nil && len(rest) > 0 && r.res != nil && (r.res.Status == eas.PingExpired || r.res.Status == eas.PingChanges) {
 			due = true
-			if !e.pingAllChanged(r) {
+			if !pingAllChanged(r) {
 				if e.only == nil {
 					e.only = map[string]bool{}
 				}
@@ -181,7 +181,7 @@ func (e *Engine) waitForChanges(ctx context.Context) (due bool, err error) {
 }
 
 // pingAllChanged reports whether a Ping answer asks for every folder.
-func (e *Engine) pingAllChanged(r pingResult) bool {
+func pingAllChanged(r pingResult) bool {
 	return r.res.Status == eas.PingChanges && len(r.res.Folders) == 0
 }
 
