@@ -36,6 +36,10 @@ type accountGuard struct {
 	mu     sync.Mutex
 	reason error
 	wipe   bool
+	// wipeTag is the element the server asked with: RemoteWipe, or
+	// AccountOnlyRemoteWipe (16.1, MS-ASPROV 2.2.2.1); the acknowledgement
+	// uses the same one.
+	wipeTag wbxml.Tag
 }
 
 // guardAccount makes cfg report what easbridge is, refuse policies it
@@ -107,7 +111,12 @@ func (w *wipeSpotter) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if n, perr := wbxml.Parse(bytes.NewReader(body)); perr == nil && n.Tag == wbxml.ProvisionProvision {
 		for _, c := range n.Children {
-			if c.Tag == wbxml.ProvisionRemoteWipe {
+			if c.Tag == wbxml.ProvisionRemoteWipe || c.Tag == wbxml.ProvisionAccountOnlyRemoteWipe {
+				w.guard.mu.Lock()
+				if w.guard.wipeTag == 0 {
+					w.guard.wipeTag = c.Tag
+				}
+				w.guard.mu.Unlock()
 				w.guard.halt(errWiped, true)
 			}
 		}
@@ -116,14 +125,21 @@ func (w *wipeSpotter) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // acknowledgeWipe tells the server the wipe is done (MS-ASPROV
-// 3.1.5.1.2.2: Provision with RemoteWipe Status 1).
+// 3.1.5.1.2.2: Provision with RemoteWipe, or AccountOnlyRemoteWipe, and
+// Status 1).
 func (g *accountGuard) acknowledgeWipe(ctx context.Context, c *eas.Client, user, deviceID string) error {
 	v, err := c.Version(ctx)
 	if err != nil {
 		return err
 	}
+	g.mu.Lock()
+	tag := g.wipeTag
+	g.mu.Unlock()
+	if tag == 0 {
+		tag = wbxml.ProvisionRemoteWipe
+	}
 	var body bytes.Buffer
-	doc := &wbxml.Node{Tag: wbxml.ProvisionProvision, Children: []*wbxml.Node{{Tag: wbxml.ProvisionRemoteWipe,
+	doc := &wbxml.Node{Tag: wbxml.ProvisionProvision, Children: []*wbxml.Node{{Tag: tag,
 		Children: []*wbxml.Node{{Tag: wbxml.ProvisionStatus, Text: []byte("1")}}}}}
 	if err := doc.Encode(&body); err != nil {
 		return err

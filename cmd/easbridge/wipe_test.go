@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/easbridge/easbridge/eas"
 	"github.com/easbridge/easbridge/eas/eastest"
+	"github.com/easbridge/easbridge/eas/wbxml"
 )
 
 // guardedRun starts `easbridge run` on an eastest server and returns the
@@ -234,5 +236,48 @@ maildir = %q
 	}
 	if _, err := os.Stat(cfgPath); err != nil {
 		t.Error("the wipe removed the configuration")
+	}
+}
+
+// TestAccountOnlyWipe: the 16.1 account-only wipe is spotted like a full
+// one and acknowledged with its own element.
+func TestAccountOnlyWipe(t *testing.T) {
+	var acked *wbxml.Node
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			w.Header().Set("MS-ASProtocolVersions", "14.1,16.1")
+			w.Header().Set("MS-ASProtocolCommands", "Provision,FolderSync")
+			return
+		}
+		body, err := wbxml.Parse(r.Body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.ms-sync.wbxml")
+		resp := &wbxml.Node{Tag: wbxml.ProvisionProvision, Children: []*wbxml.Node{{Tag: wbxml.ProvisionStatus, Text: []byte("1")}}}
+		if len(body.Children) > 0 && body.Children[0].Tag == wbxml.ProvisionAccountOnlyRemoteWipe {
+			acked = body
+		} else {
+			resp.Children = append(resp.Children, &wbxml.Node{Tag: wbxml.ProvisionAccountOnlyRemoteWipe})
+		}
+		_ = resp.Encode(w)
+	}))
+	defer ts.Close()
+	cfg := eas.Config{URL: ts.URL, User: "alice", Credentials: eas.Basic{User: "alice", Password: "pw"}, DeviceID: "EB1", DeviceType: "easbridge"}
+	g := guardAccount(&cfg, accountConfig{Name: "work", StateDir: t.TempDir(), Maildir: t.TempDir()})
+	c, err := eas.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Provision(context.Background())
+	if reason, wipe := g.stopped(); !wipe || reason == nil {
+		t.Fatalf("not stopped for a wipe: %v %v", reason, wipe)
+	}
+	if err := g.acknowledgeWipe(context.Background(), c, "alice", "EB1"); err != nil {
+		t.Fatal(err)
+	}
+	if acked == nil || len(acked.Children[0].Children) == 0 || string(acked.Children[0].Children[0].Text) != "1" {
+		t.Fatalf("acknowledgement: %+v", acked)
 	}
 }
