@@ -18,6 +18,9 @@ type clientsAccount struct {
 	Name, Base, CalDAV, CardDAV, Principal, User, Password, Maildir string
 	// IMAPHost, IMAPPort, SMTPHost, SMTPPort: empty when turned off.
 	IMAPHost, IMAPPort, SMTPHost, SMTPPort string
+	// Fetch is vdirsyncer's password.fetch list, naming the configuration
+	// file when it is not the default one.
+	Fetch string
 }
 
 // clientsText is the per-account guide. Each client's steps name its own
@@ -74,7 +77,7 @@ khal / khard (vdirsyncer ~/.config/vdirsyncer/config)
   type = "caldav"
   url = "{{.Base}}"
   username = "{{.User}}"
-  password.fetch = ["command", "easbridge", "clients", "--print-password"]
+  password.fetch = {{.Fetch}}
   (the same again with "carddav", url "{{.CardDAV}}" and fileext ".vcf"
    for khard)
 
@@ -109,7 +112,14 @@ func printClients(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return 0
 	}
-	pw := "(hidden; `easbridge clients --show-password` prints it)"
+	cmdline := "easbridge"
+	fetch := `["command", "easbridge", `
+	if *path != defaultConfigPath() {
+		cmdline += " --config " + shellQuote(*path)
+		fetch += fmt.Sprintf(`"--config", %q, `, *path)
+	}
+	fetch += `"clients", "--print-password"]`
+	pw := "(hidden; `" + cmdline + " clients --show-password` prints it)"
 	if show || printOnly {
 		p, err := cfg.davPassword(ctx)
 		if err != nil {
@@ -127,6 +137,7 @@ func printClients(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		c := clientsFor(cfg.DAV.Listen, ac.Name, ac.Maildir, pw)
 		c.IMAPHost, c.IMAPPort = mailAddr(cfg.IMAP.Listen)
 		c.SMTPHost, c.SMTPPort = mailAddr(cfg.SMTP.Listen)
+		c.Fetch = fetch
 		if err := clientsText.Execute(stdout, c); err != nil {
 			fmt.Fprintf(stderr, "easbridge clients: %v\n", err)
 			return 1

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,8 @@ func TestClientsText(t *testing.T) {
 		"user name:                  work",
 		"Thunderbird", "Evolution", `type = "caldav"`,
 		"set mbox_type=Maildir folder=\"" + filepath.Join(filepath.Dir(path), "Mail", "work"),
+		// vdirsyncer runs easbridge itself: it must find this configuration.
+		fmt.Sprintf(`password.fetch = ["command", "easbridge", "--config", %q, "clients", "--print-password"]`, path),
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
