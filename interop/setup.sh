@@ -115,6 +115,23 @@ check '[ "$(stat -c %a "$C1" 2>/dev/null)" = 600 ] && grep -q "^name = \"sogo\""
 	"the interactive setup wrote the answers into a 0600 config"
 check '[ "$(stat -c %a "$H1/.config/easbridge/secrets.json" 2>/dev/null)" = 600 ]' "the password went to the 0600 secrets file"
 tmux -L "$SOCK" kill-server 2>/dev/null
+# Again: the account is found by its address and every answer defaults to
+# what the config holds, so only the address and the password are typed.
+tmux -L "$SOCK" new-session -d -s setup -x 150 -y 60 \
+	"env -u EASBRIDGE_PASSWORD -u DBUS_SESSION_BUS_ADDRESS HOME=$H1 XDG_CONFIG_HOME=$H1/.config XDG_DATA_HOME=$H1/.local/share XDG_RUNTIME_DIR=$H1/run $EB setup; echo SETUP-EXIT=\$?; sleep 600"
+steps_ok=1
+expect 'E-mail address:$' && type_line "$EAS_EMAIL" &&
+	expect 'Account name \[sogo\]:$' && type_line "" &&
+	expect "ActiveSync URL \(empty: find it with Autodiscover\) \[$EAS_URL\]:\$" && type_line "" &&
+	expect "User name \[$EAS_USER\]:\$" && type_line "" &&
+	expect "Password for $EAS_USER:\$" && type_line "$EAS_PASSWORD" &&
+	expect 'Mail to keep offline.*\[1m\]:$' && type_line "" &&
+	expect 'Past calendar events to keep.*\[6m\]:$' && type_line "" &&
+	expect 'Write account "sogo" to .*\? \(yes/no\) \[yes\]:$' && type_line "" &&
+	expect 'SETUP-EXIT=0' || steps_ok=0
+check '[ $steps_ok = 1 ] && screen | grep -q "Account \"sogo\" updated in" && [ "$(grep -c "^\[\[account\]\]" "$C1")" = 1 ]' \
+	"re-running the interactive setup offers the account's values and edits it in place"
+tmux -L "$SOCK" kill-server 2>/dev/null
 
 # ---- 2. flags, keyring, sync, EDS -----------------------------------------
 H2=$T/kr-home
