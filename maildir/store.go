@@ -141,6 +141,11 @@ func Open(ctx context.Context, root string, opts Options) (*Store, error) {
 		poke:  make(chan struct{}, 1),
 		subs:  map[*Subscription]bool{},
 	}}
+	// The root's parents (~/Mail on a fresh home) are the user's to have,
+	// but a first run must not fail for want of them.
+	if err := os.MkdirAll(filepath.Dir(root), 0o700); err != nil {
+		return nil, fmt.Errorf("maildir: creating %s: %w", filepath.Dir(root), err)
+	}
 	if err := makeMaildir(root, false); err != nil {
 		return nil, err
 	}

@@ -44,6 +44,15 @@ func TestOpenLayout(t *testing.T) {
 	}
 }
 
+// A fresh home has no ~/Mail: opening ~/Mail/work creates both.
+func TestOpenCreatesParents(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "home", "Mail", "work")
+	openTest(t, root)
+	if _, err := os.Stat(filepath.Join(root, "cur")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDeliverIdempotent(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
