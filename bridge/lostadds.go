@@ -78,3 +78,48 @@ func sameAsSent(sent, server eas.Item) bool {
 	}
 	return true
 }
+
+// resyncLostAdds starts a collection over from SyncKey 0 when one of its
+// adds was sent and never answered, before that add is sent again. The
+// server may have created the item and will not report it on the old key:
+// SOGo's keys are whole seconds of the last change and it reports changes
+// after the key, so an item created in the same second as the key is
+// never reported, and the re-sent ClientId makes a second item. The full
+// resync reports every item; claimSentAdd matches ours by content, and
+// only an add the server never saw is sent again. Mail (no adds) and
+// calendars (the store matches events by UID) are left alone.
+func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection) ([]store.Collection, error) {
+	for i, c := range colls {
+		if c.SyncKey == "0" || c.Kind == store.KindMail || c.Kind == store.KindEvents {
+			continue
+		}
+		adds, err := e.st.SentAdds(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(adds) == 0 {
+			continue
+		}
+		e.log.Warn("an add was never answered, resyncing the folder before sending it again", "collection", c.Name)
+		if err := e.st.SetSyncKey(ctx, c.ID, c.SyncKey, "0"); err != nil {
+			return nil, err
+		}
+		// Pull the whole folder before anything is sent: the add must
+		// meet the server's copy first.
+		c.SyncKey = "0"
+		for round := 0; ; round++ {
+			more, err := e.syncBatch(ctx, []store.Collection{c}, map[int64]int{}, false)
+			if err != nil {
+				return nil, err
+			}
+			if c, err = e.st.CollectionByName(ctx, c.Name); err != nil {
+				return nil, err
+			}
+			if !more || round >= maxRounds {
+				break
+			}
+		}
+		colls[i] = c
+	}
+	return colls, nil
+}

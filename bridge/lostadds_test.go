@@ -6,6 +6,7 @@ import (
 
 	"github.com/easbridge/easbridge/bridge/store"
 	"github.com/easbridge/easbridge/dav"
+	"github.com/easbridge/easbridge/eas"
 	"github.com/easbridge/easbridge/eas/eastest"
 )
 
@@ -73,5 +74,58 @@ func TestLostAddAnswerCreatesNoDuplicate(t *testing.T) {
 				t.Errorf("%d changes still pending (%v)", n, err)
 			}
 		})
+	}
+}
+
+// The same lost answer on a server that never reports the item it made
+// (SOGo, when the item was created in the same second as the client's
+// key): the folder is resynced from key 0 before the add is sent again,
+// and the server's copy is matched instead of made twice.
+func TestLostAddNeverReportedCreatesNoDuplicate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	v := newEnv(t, eastest.Config{}, Config{})
+	v.syncOnce()
+	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Local Contact\r\nN:Contact;Local;;;\r\nEND:VCARD\r\n"
+	if _, _, err := v.e.DAV().PutObject(ctx, "contacts", "c1.vcf", dav.ObjectInput{Data: []byte(card)}, dav.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.st.CollectionByName(ctx, "contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := v.st.TakeOutbox(ctx, c.ID, 10)
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("outbox: %v %v", sent, err)
+	}
+	l, err := parseLocal(store.KindContacts, sent[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := v.e.toServer(store.KindContacts, l, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := v.srv.FolderID("alice", eastest.TypeContacts)
+	if _, err := v.srv.AddItem("alice", folder, it); err != nil {
+		t.Fatal(err)
+	}
+	// The device's key moves past the new item without the store seeing
+	// it, as SOGo's whole-second keys make it happen.
+	res, err := v.e.c.Sync(ctx, &eas.SyncRequest{Collections: []eas.SyncCollection{{CollectionID: c.ServerID,
+		SyncKey: c.SyncKey, Class: classOf(c.Kind), GetChanges: true}}}, func(eas.ServerChange) error { return nil })
+	if err != nil || res.Collection(c.ServerID) == nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if err := v.st.SetSyncKey(ctx, c.ID, c.SyncKey, res.Collection(c.ServerID).SyncKey); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	v.syncOnce()
+	if ids := v.srv.ItemIDs("alice", folder); len(ids) != 1 {
+		t.Errorf("server holds %d contacts, want 1", len(ids))
+	}
+	if objs := v.objects("contacts"); len(objs) != 1 {
+		t.Errorf("mirror holds %v, want only c1.vcf", keys(objs))
 	}
 }

@@ -55,6 +55,9 @@ func (e *Engine) syncAll(ctx context.Context) error {
 	initial := map[int64]bool{} // collections starting from key 0: estimate wanted
 	for round := 0; round < maxRounds; round++ {
 		colls, err := e.syncable(ctx)
+		if err == nil && round == 0 {
+			colls, err = e.resyncLostAdds(ctx, colls)
+		}
 		if err != nil {
 			return err
 		}
