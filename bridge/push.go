@@ -16,6 +16,9 @@ import (
 const (
 	minBackoff = time.Second
 	maxBackoff = 5 * time.Minute
+	// userBackoff is the wait after an error only the user or an admin
+	// can clear (see needsUser).
+	userBackoff = 30 * time.Minute
 )
 
 // Run keeps the account in step until ctx ends: a full cycle, then one
@@ -96,7 +99,26 @@ func backoff(err error, n int) time.Duration {
 		d = max(d, throttledBackoff)
 	}
 	d = min(d, maxBackoff)
+	if needsUser(err) {
+		d = userBackoff
+	}
 	return d/2 + rand.N(d/2+1)
+}
+
+// needsUser says whether err is one that only the user or an Exchange
+// admin can clear: rejected credentials, ActiveSync refused for the
+// account, the device limit, a refused policy, a wipe, an untrusted
+// certificate. Retrying soon cannot help, and repeated logins with a
+// wrong password can lock the account on the server, so the engine
+// retries such errors twice an hour at most (status shows them meanwhile).
+func needsUser(err error) bool {
+	for _, target := range []error{eas.ErrUnauthorized, eas.ErrForbidden, eas.ErrTooManyDevices,
+		eas.ErrPolicyRefused, eas.ErrRemoteWipe, eas.ErrTLS} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 // pingResult carries a Ping's outcome from its goroutine.

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -240,6 +241,9 @@ func TestBackoff(t *testing.T) {
 		{"capped", errors.New("x"), 40, maxBackoff / 2, maxBackoff},
 		{"throttled without retry-after", throttle, 1, throttledBackoff / 2, throttledBackoff},
 		{"unavailable without retry-after", &eas.ThrottledError{Err: eas.ErrUnavailable}, 1, minBackoff / 2, minBackoff},
+		{"wrong password", fmt.Errorf("sync: %w", eas.ErrUnauthorized), 1, userBackoff / 2, userBackoff},
+		{"device limit", fmt.Errorf("folder sync: %w", eas.ErrTooManyDevices), 3, userBackoff / 2, userBackoff},
+		{"access refused", eas.ErrForbidden, 1, userBackoff / 2, userBackoff},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
