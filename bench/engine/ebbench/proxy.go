@@ -109,6 +109,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := p.hc.Do(req)
 	if err != nil {
 		rec.Status = http.StatusBadGateway
+		if r.Context().Err() != nil {
+			rec.Status = 499 // the client gave up first (a Ping the bridge interrupted), as nginx logs it
+		}
 		p.write(rec, start)
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
