@@ -58,6 +58,10 @@ type Config struct {
 	PollInterval time.Duration
 	// WindowSize is the Sync window per collection (1..512, default 512).
 	WindowSize int
+	// SkipFolders names server folders (by display name, case ignored)
+	// that are not mirrored: their items never come down, and a folder
+	// mirrored before is dropped locally (it stays on the server).
+	SkipFolders []string
 	// Logger receives the engine's records; nil discards them.
 	Logger *slog.Logger
 	// Progress, when set, receives the initial-sync progress (a terminal

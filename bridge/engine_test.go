@@ -529,6 +529,42 @@ func TestServerFolderRenameAndRemove(t *testing.T) {
 	}
 }
 
+func TestSkipFolders(t *testing.T) {
+	t.Parallel()
+	v := newEnv(t, eastest.Config{}, Config{})
+	id, err := v.srv.AddFolder("alice", "0", "Shared Team", eastest.TypeUserCalendar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.srv.AddItem("alice", id, &eas.Event{Subject: "Standup", UID: "s-1", StartTime: t0, EndTime: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if _, err := v.st.CollectionByServerID(context.Background(), id); err != nil {
+		t.Fatalf("folder not mirrored before it was skipped: %v", err)
+	}
+	// The user leaves it out (a restart with a new configuration): the
+	// local copy goes at the next cycle, the server keeps it.
+	v.e.cfg.SkipFolders = []string{" shared team "}
+	v.e.needFolderSync = true
+	v.syncOnce()
+	if c, err := v.st.CollectionByServerID(context.Background(), id); err == nil {
+		t.Fatalf("skipped folder still mirrored: %+v", c)
+	}
+	if n := len(v.srv.ItemIDs("alice", id)); n != 1 {
+		t.Fatalf("the server lost the skipped folder's items: %d left", n)
+	}
+	// Renamed on the server out of the skip list, it is mirrored again.
+	if err := v.srv.RenameFolder("alice", id, "0", "Team"); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	c, err := v.st.CollectionByServerID(context.Background(), id)
+	if err != nil || len(v.objects(c.Name)) != 1 {
+		t.Fatalf("renamed out of the skip list: %+v %v", c, err)
+	}
+}
+
 // TestInterruptedCyclesConverge abandons cycles at arbitrary moments (what
 // a kill -9 or a lost connection does to the engine: nothing after the last
 // commit happens) with a fresh engine on the same store each time, while

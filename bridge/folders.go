@@ -34,6 +34,13 @@ func kindOf(t eas.FolderType) (store.Kind, bool) {
 	return "", false
 }
 
+// Mirrored says whether the bridge mirrors folders of type t (setup lists
+// them for the user to choose from).
+func Mirrored(t eas.FolderType) bool {
+	_, ok := kindOf(t)
+	return ok
+}
+
 // folderTypeOf is the EAS type of a user-created folder of kind k
 // (FolderCreate, MS-ASCMD 2.2.3.186.2).
 func folderTypeOf(k store.Kind) eas.FolderType {
@@ -141,15 +148,25 @@ func (e *Engine) syncFolders(ctx context.Context) error {
 			return err
 		}
 	}
+	colls, err := e.st.Collections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range colls {
+		// A folder the configuration now leaves out (skip_folders changed
+		// since it was mirrored) goes without waiting for the server to
+		// report it again.
+		if c.ServerID != "" && !seen[c.ServerID] && e.skipped(eas.Folder{DisplayName: c.DisplayName}) {
+			if err := e.dropFolder(ctx, c.ServerID); err != nil {
+				return err
+			}
+		}
+	}
 	if key == "0" {
 		// A full hierarchy: folders the store knows and the server no
 		// longer lists are gone.
-		colls, err := e.st.Collections(ctx)
-		if err != nil {
-			return err
-		}
 		for _, c := range colls {
-			if c.ServerID != "" && !seen[c.ServerID] {
+			if c.ServerID != "" && !seen[c.ServerID] && !e.skipped(eas.Folder{DisplayName: c.DisplayName}) {
 				if err := e.dropFolder(ctx, c.ServerID); err != nil {
 					return err
 				}
@@ -172,6 +189,11 @@ func (e *Engine) mirrorFolder(ctx context.Context, f eas.Folder) error {
 	k, ok := kindOf(f.Type)
 	if !ok {
 		return nil
+	}
+	if e.skipped(f) {
+		// Possibly mirrored before (the list changed, or the folder was
+		// renamed into it): the local copy goes, the server keeps it.
+		return e.dropFolder(ctx, f.ServerID)
 	}
 	c, err := e.st.CollectionByServerID(ctx, f.ServerID)
 	if err == nil {
@@ -200,6 +222,16 @@ func (e *Engine) mirrorFolder(ctx context.Context, f eas.Folder) error {
 	}
 	e.log.Info("folder mirrored", "collection", name, "kind", string(k))
 	return nil
+}
+
+// skipped says whether the configuration leaves f out of the mirror.
+func (e *Engine) skipped(f eas.Folder) bool {
+	for _, name := range e.cfg.SkipFolders {
+		if strings.EqualFold(strings.TrimSpace(name), f.DisplayName) {
+			return true
+		}
+	}
+	return false
 }
 
 // dropFolder removes the collection of a folder deleted on the server.

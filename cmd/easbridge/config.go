@@ -57,6 +57,9 @@ type accountConfig struct {
 	MailAge         string `toml:"mail_age"`
 	CalendarAge     string `toml:"calendar_age"`
 	TimeZone        string `toml:"time_zone"`
+	// SkipFolders names server folders (display names, case ignored)
+	// that are not mirrored.
+	SkipFolders []string `toml:"skip_folders"`
 	// Sign-in (see auth.go): auth is "basic" (default) or "oauth2"
 	// (Microsoft 365) with client_id, tenant ("common" default) and
 	// authority; protocol_version forces an EAS version.

@@ -30,7 +30,9 @@ url = "https://mail.example.com/Microsoft-Server-ActiveSync"
 username = "alice"
 conflict_policy = "client-wins"
 mail_age = "all"
+skip_folders = ["Junk Email", "RSS Feeds"]
 `, ""},
+		{"skip_folders not a list", "[[account]]\nname=\"a\"\nurl=\"u\"\nusername=\"x\"\nskip_folders=\"Junk\"\n", "skip_folders"},
 		{"unknown top key", "colour = 1\n[[account]]\nname=\"a\"\nurl=\"u\"\nusername=\"x\"\n", "unknown key colour"},
 		{"unknown account key", "[[account]]\nname=\"a\"\nurl=\"u\"\nusername=\"x\"\npasword=\"p\"\n", "unknown key account.pasword"},
 		{"unknown dav key", "[dav]\nport=1\n[[account]]\nname=\"a\"\nurl=\"u\"\nusername=\"x\"\n", "unknown key dav.port"},
@@ -53,7 +55,8 @@ mail_age = "all"
 				t.Fatal(err)
 			}
 			a := cfg.Accounts[0]
-			if a.CalendarAge != "6m" || a.MailAge != "all" || a.StateDir == "" || a.Maildir == "" || cfg.DAV.Listen != "127.0.0.1:5299" {
+			if a.CalendarAge != "6m" || a.MailAge != "all" || a.StateDir == "" || a.Maildir == "" || cfg.DAV.Listen != "127.0.0.1:5299" ||
+				len(a.SkipFolders) != 2 || a.SkipFolders[1] != "RSS Feeds" {
 				t.Errorf("defaults: %+v", a)
 			}
 		})

@@ -97,7 +97,8 @@ func openAccount(ctx context.Context, ac accountConfig, log *slog.Logger, red *l
 	a.engine, err = bridge.New(bridge.Config{
 		Name: ac.Name, Client: client, Store: st, Maildir: a.mail, Policy: policy,
 		MailFilter: ages[ac.MailAge], CalendarFilter: ages[ac.CalendarAge], Local: loc, Self: ac.Email,
-		Logger: log,
+		SkipFolders: ac.SkipFolders,
+		Logger:      log,
 	})
 	if err != nil {
 		return fail(err)

@@ -27,6 +27,7 @@ type setupFlags struct {
 	config, email, url, user, name       string
 	mailAge, calendarAge, maildir        string
 	stateDir, timeZone, clientID, tenant string
+	skipFolders                          string
 	passwordStdin, noKeyring, noConfirm  bool
 }
 
@@ -75,6 +76,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&sf.maildir, "maildir", "", "Maildir `directory` (default ~/Mail/NAME)")
 	fs.StringVar(&sf.stateDir, "state-dir", "", "state `directory` (default ~/.local/share/easbridge/NAME)")
 	fs.StringVar(&sf.timeZone, "time-zone", "", "IANA time `zone` for converted items (default: the system's)")
+	fs.StringVar(&sf.skipFolders, "skip-folders", "", "server `folders` not to mirror, separated by commas (none: mirror all; default: as before, else none)")
 	fs.StringVar(&sf.clientID, "client-id", "", "Microsoft 365 only: the Application (client) `ID` registered in Microsoft Entra ID")
 	fs.StringVar(&sf.tenant, "tenant", "", "Microsoft 365 only: the directory (tenant) `ID` or domain (default: common)")
 	fs.BoolVar(&sf.passwordStdin, "password-stdin", false, "read the password from the first line of standard input ($EASBRIDGE_PASSWORD works too)")
@@ -146,11 +148,14 @@ func setup(ctx context.Context, sf setupFlags, pr *prompter, out io.Writer) erro
 			return err
 		}
 	} else {
-		pol, err := liveCheck(ctx, &st.ac, st.password, out)
+		pol, folders, err := liveCheck(ctx, &st.ac, st.password, out)
 		if err != nil {
 			return err
 		}
 		if err := setupAges(st, sf, pr, pol, out); err != nil {
+			return err
+		}
+		if err := setupFolders(st, sf, pr, folders, out); err != nil {
 			return err
 		}
 	}
@@ -345,6 +350,9 @@ func saveSetup(st *setupState, sf setupFlags, out io.Writer) error {
 		if kv.v != "" {
 			settings = append(settings, setting{kv.key, tomlString(kv.v)})
 		}
+	}
+	if !st.online {
+		settings = append(settings, setting{"skip_folders", tomlStrings(st.ac.SkipFolders)})
 	}
 	if st.online {
 		if !configHasKey("auth") {

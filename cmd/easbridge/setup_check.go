@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 
+	"github.com/easbridge/easbridge/bridge"
 	"github.com/easbridge/easbridge/eas"
 	"github.com/easbridge/easbridge/secret"
 )
@@ -20,14 +22,14 @@ func openSecretFile() (secret.Store, secret.Choice, error) {
 // liveCheck talks to the server as run will (same DeviceId, same policy
 // decision): OPTIONS, Provision, FolderSync. It prints what it found and
 // returns the policy.
-func liveCheck(ctx context.Context, ac *accountConfig, password string, out io.Writer) (*eas.Policy, error) {
+func liveCheck(ctx context.Context, ac *accountConfig, password string, out io.Writer) (*eas.Policy, []string, error) {
 	probe := *ac
 	if err := probe.fillDefaults(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dev, err := probe.deviceID()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := eas.New(eas.Config{
 		URL: ac.URL, User: ac.Username, Credentials: eas.Basic{User: ac.Username, Password: password},
@@ -36,21 +38,21 @@ func liveCheck(ctx context.Context, ac *accountConfig, password string, out io.W
 		AcceptPolicy:      policyAcceptor(ac.Name, probe.StateDir, probe.Maildir),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fmt.Fprintf(out, "Checking %s ...\n", ac.URL)
 	opts, err := c.Options(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v, err := c.Version(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fmt.Fprintf(out, "  server:   %s, protocol %s\n", orUnknown(opts.Server), v)
 	pol, err := c.Provision(ctx)
 	if err != nil {
-		return pol, err
+		return pol, nil, err
 	}
 	switch {
 	case pol == nil || pol.None():
@@ -60,15 +62,23 @@ func liveCheck(ctx context.Context, ac *accountConfig, password string, out io.W
 	}
 	fc, err := c.FolderSync(ctx, "0")
 	if err != nil {
-		return pol, err
+		return pol, nil, err
 	}
 	counts := map[eas.Class]int{}
+	var names []string
 	for _, f := range fc.Added {
+		if !bridge.Mirrored(f.Type) {
+			continue
+		}
 		counts[f.Type.Class()]++
+		names = append(names, f.DisplayName)
 	}
-	fmt.Fprintf(out, "  folders:  %d mail, %d calendar, %d contacts, %d tasks, %d notes (all are mirrored)\n",
+	slices.Sort(names)
+	names = slices.Compact(names)
+	fmt.Fprintf(out, "  folders:  %d mail, %d calendar, %d contacts, %d tasks, %d notes\n",
 		counts[eas.ClassEmail], counts[eas.ClassCalendar], counts[eas.ClassContacts], counts[eas.ClassTasks], counts[eas.ClassNotes])
-	return pol, nil
+	fmt.Fprintf(out, "            %s\n", strings.Join(names, ", "))
+	return pol, names, nil
 }
 
 func orUnknown(s string) string {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,18 +156,21 @@ func TestSetupInteractive(t *testing.T) {
 	t.Cleanup(func() { autodiscoverCandidates = old })
 	cfgPath := filepath.Join(home, "config.toml")
 	// address, name (default), URL (empty: Autodiscover), user, a bad age
-	// then a good one, calendar age (default), confirm.
-	pr, out := scripted("alice@example.test\n\n\nalice\nforever\n2w\n\nyes\n", true, "right-pw")
+	// then a good one, calendar age (default), a folder the server lacks
+	// then one it has (another case), confirm.
+	pr, out := scripted("alice@example.test\n\n\nalice\nforever\n2w\n\nSpam\njunk email\nyes\n", true, "right-pw")
 	if err := setup(context.Background(), setupFlags{config: cfgPath}, pr, out); err != nil {
 		t.Fatalf("setup: %v\n%s", err, out)
 	}
-	for _, want := range []string{"E-mail address: ", "Account name [example]: ", "Autodiscover found " + base, `"forever" is not one of the choices`, "Write account"} {
+	for _, want := range []string{"E-mail address: ", "Account name [example]: ", "Autodiscover found " + base, `"forever" is not one of the choices`,
+		`the server has no folder named "Spam"; its folders are: Calendar, Contacts, Deleted Items, Drafts, Inbox, Junk Email,`, "Write account"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}
 	}
 	var cfg config
-	if _, err := toml.DecodeFile(cfgPath, &cfg); err != nil || len(cfg.Accounts) != 1 || cfg.Accounts[0].MailAge != "2w" || cfg.Accounts[0].CalendarAge != "6m" {
+	if _, err := toml.DecodeFile(cfgPath, &cfg); err != nil || len(cfg.Accounts) != 1 || cfg.Accounts[0].MailAge != "2w" || cfg.Accounts[0].CalendarAge != "6m" ||
+		!slices.Equal(cfg.Accounts[0].SkipFolders, []string{"Junk Email"}) {
 		t.Fatalf("config = %+v, %v", cfg, err)
 	}
 }
