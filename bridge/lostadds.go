@@ -123,3 +123,23 @@ func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection) (
 	}
 	return colls, nil
 }
+
+// sameAsBase reports whether a server version of a known item is the one
+// both sides last agreed on: a re-report (a resync from key 0, or SOGo
+// re-sending what a lost answer carried), not a change. Taking it as a
+// change would undo a waiting local edit or delete of the item.
+func (e *Engine) sameAsBase(k store.Kind, item store.Item, server eas.Item) bool {
+	if len(item.Base) == 0 || server == nil || k == store.KindMail {
+		return false
+	}
+	l, err := parseLocal(k, item.Base)
+	if err != nil {
+		return false
+	}
+	base, err := e.toServer(k, l, item.ServerID)
+	if err != nil {
+		return false
+	}
+	diff, err := convert.Diff(base, server)
+	return err == nil && len(diff) == 0
+}

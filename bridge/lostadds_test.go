@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/easbridge/easbridge/bridge/store"
@@ -127,5 +129,65 @@ func TestLostAddNeverReportedCreatesNoDuplicate(t *testing.T) {
 	}
 	if objs := v.objects("contacts"); len(objs) != 1 {
 		t.Errorf("mirror holds %v, want only c1.vcf", keys(objs))
+	}
+}
+
+// A resync from key 0 re-reports every item as an add; for items with a
+// waiting local edit or delete that re-report is no change and must not
+// undo them.
+func TestResyncKeepsWaitingLocalChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	v := newEnv(t, eastest.Config{}, Config{})
+	folder := v.srv.FolderID("alice", eastest.TypeContacts)
+	for _, n := range []string{"Keep", "Edit", "Gone"} {
+		if _, err := v.srv.AddItem("alice", folder, &eas.Contact{FirstName: n, LastName: "Ames"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.syncOnce()
+	objs := v.objects("contacts")
+	for name, data := range objs {
+		switch {
+		case strings.Contains(data, "Gone"):
+			if err := v.e.DAV().DeleteObject(ctx, "contacts", name, dav.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+		case strings.Contains(data, "Edit"):
+			data = strings.Replace(data, "Edit", "Edited", -1)
+			if _, _, err := v.e.DAV().PutObject(ctx, "contacts", name, dav.ObjectInput{Data: []byte(data)}, dav.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c, err := v.st.CollectionByName(ctx, "contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An add whose answer was lost makes the engine resync the folder
+	// from key 0, pulling before anything is sent.
+	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:n1\r\nFN:New Ames\r\nN:Ames;New;;;\r\nEND:VCARD\r\n"
+	if _, _, err := v.e.DAV().PutObject(ctx, "contacts", "n1.vcf", dav.ObjectInput{Data: []byte(card)}, dav.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.st.TakeOutbox(ctx, c.ID, 10); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	v.syncOnce()
+	var names []string
+	for _, id := range v.srv.ItemIDs("alice", folder) {
+		it, err := v.srv.Item("alice", folder, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, it.(*eas.Contact).FirstName)
+	}
+	sort.Strings(names)
+	if strings.Join(names, ",") != "Edited,Keep,New" {
+		t.Errorf("server holds %v, want the edit and no deleted contact", names)
+	}
+	if o := v.objects("contacts"); len(o) != 3 || countContaining(o, "Gone") != 0 || countContaining(o, "Edited") != 1 {
+		t.Errorf("mirror holds %v", o)
 	}
 }

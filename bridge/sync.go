@@ -458,6 +458,9 @@ func (e *Engine) fromServer(ctx context.Context, st *collSync, ch eas.ServerChan
 	case err != nil:
 		return err
 	default:
+		if e.sameAsBase(c.Kind, item, ch.Item) {
+			return nil // nothing new: a waiting local change stays
+		}
 		out.Op, out.LocalID = store.ServerChange, item.LocalID
 		if err := e.mergeLocal(ctx, st, ch.Item, item, fresh, &out); err != nil {
 			return err
