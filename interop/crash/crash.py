@@ -415,6 +415,41 @@ def compare_mail(maildir):
     return server
 
 
+def sogo_sql(query):
+    """Rows of a query on SOGo's database (interop/easserver: user and password sogo, PostgreSQL on base+432)."""
+    import subprocess
+    port = int(re.match(r"https?://[^:/]+:(\d+)", os.environ["EAS_URL"]).group(1)) + 432
+    out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "sogo", "-d", "sogo", "-At", "-F", "\t", "-c", query],
+                         capture_output=True, text=True, env=dict(os.environ, PGPASSWORD="sogo"), timeout=30)
+    return [line.split("\t") for line in out.stdout.splitlines() if line]
+
+
+def same_second(kind, needle):
+    """Whether SOGo's row holding needle (c_name, or text in c_content) was last modified in the same
+    second as another row of its folder: SOGo's GCS sync keys are whole seconds (the newest
+    c_lastmodified) and report changes after the key, so such a change can be passed over for
+    good when a Sync answered within that second (a server race, not the bridge's)."""
+    try:
+        table = [r[0].rsplit("/", 1)[1] for r in sogo_sql(f"SELECT c_location FROM sogo_folder_info WHERE c_folder_type = '{kind}'")][0]
+        esc = needle.replace("'", "''")
+        rows = sogo_sql(f"SELECT c_lastmodified FROM {table} WHERE c_name = '{esc}' OR c_content LIKE '%{esc}%'")
+        if not rows:
+            return False
+        n = sogo_sql(f"SELECT count(*) FROM {table} WHERE c_lastmodified = {int(rows[0][0])}")
+        return int(n[0][0]) > 1
+    except Exception:  # no database access: no classification
+        return False
+
+
+def race_note(items):
+    """ ' (k of them: ...)' naming how many missing changes SOGo's whole-second race explains."""
+    hits = [x for x in items if x[1]]
+    if not hits:
+        return ""
+    return (f" ({len(hits)} of {len(items)} share their second with another change in SOGo's database:"
+            " SOGo's whole-second sync-key race, see interop/crash/tokenrace.py)")
+
+
 def compare(our, maildir):
     j = load()
     auth = ours()
@@ -450,7 +485,8 @@ def compare(our, maildir):
                         summaries[name][uid] = summary
     for name in ("SOGo", "mirror"):
         bad = [(u, want, summaries[name].get(u)) for u, want in j["events"].items() if summaries[name].get(u) != want]
-        check(not bad, f"{name}: all {len(j['events'])} calendar changes of both sides present" + (f"; wrong (uid, want, got) {bad[:3]}" if bad else ""))
+        note = race_note([(b, same_second("Appointment", b[0] + ".ics")) for b in bad]) if name == "mirror" else ""
+        check(not bad, f"{name}: all {len(j['events'])} calendar changes of both sides present" + (f"; wrong (uid, want, got) {bad[:3]}" if bad else "") + note)
     s_cards = collections.Counter(fn_of(t) for t in objects(os.environ["CARDDAV_URL"], sogo()).values())
     o_cards = collections.Counter(fn_of(t) for t in objects(our + f"contacts/{auth[0]}/contacts/", auth).values())
     dup = [f for f, n in (s_cards | o_cards).items() if n > 1]
@@ -459,7 +495,8 @@ def compare(our, maildir):
           + (f"; duplicated {dup[:3]}" if dup else ""))
     for name, cards in (("SOGo", s_cards), ("mirror", o_cards)):
         bad = [(f, want) for f, want in j["contacts"].items() if (cards[f] > 0) != want]
-        check(not bad, f"{name}: all {len(j['contacts'])} contact changes of both sides present" + (f"; wrong (FN, want) {bad[:3]}" if bad else ""))
+        note = race_note([(b, same_second("Contact", b[0])) for b in bad]) if name == "mirror" else ""
+        check(not bad, f"{name}: all {len(j['contacts'])} contact changes of both sides present" + (f"; wrong (FN, want) {bad[:3]}" if bad else "") + note)
     server = compare_mail(maildir)
     where = collections.defaultdict(set)
     for folder, msgs in server.items():
