@@ -140,7 +140,7 @@ func (e *Engine) fromServerMail(ctx context.Context, st *collSync, ch eas.Server
 	defer r.Close()
 	flags := flagsOf(m, 0)
 	sniff := &midSniffer{r: r}
-	key, err := e.cfg.Maildir.Deliver(ctx, folder, ch.ServerID, sniff, flags)
+	key, err := e.deliverOnce(ctx, c, folder, ch.ServerID, sniff, flags)
 	if err != nil {
 		return fmt.Errorf("bridge: delivering %s: %w", ch.ServerID, err)
 	}

@@ -1,0 +1,50 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/easbridge/easbridge/bridge/store"
+	"github.com/easbridge/easbridge/maildir"
+)
+
+// A message the user moved into a folder keeps the id it had in its old
+// folder; when the server (SOGo: per-folder IMAP UIDs) gives a new message
+// of this folder the same ServerId, that message is delivered beside it,
+// not taken for it (which failed its mapping and quarantined it).
+func TestDeliverBesideMovedInMessageWithSameID(t *testing.T) {
+	t.Parallel()
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	v.syncOnce()
+	id, err := v.srv.DeliverMail("alice", mailMsg(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The moved-in file: another item's, carrying the same id.
+	moved, err := md.Deliver(ctx, maildir.Inbox, id, bytes.NewReader(mailMsg(2)), maildir.Seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.st.CollectionByName(ctx, inboxName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.st.ApplySync(ctx, c.ID, c.SyncKey, c.SyncKey, nil, []store.ServerItemChange{
+		{Op: store.ServerAdd, ServerID: "other-99", LocalID: string(moved), Base: []byte("S")}}); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	list, err := md.List(ctx, maildir.Inbox)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("inbox holds %d messages (%v), want the moved-in one and the new one", len(list), err)
+	}
+	item, err := v.st.ItemByServerID(ctx, c.ID, id)
+	if err != nil || item.LocalID == string(moved) {
+		t.Errorf("the new message maps to %q (%v), want a file of its own", item.LocalID, err)
+	}
+	if q, err := v.st.Quarantined(ctx); err != nil || len(q) != 0 {
+		t.Errorf("quarantined: %v %v", q, err)
+	}
+}
