@@ -103,6 +103,52 @@ func (c *Client) Provision(ctx context.Context) (*Policy, error) {
 	return pol, nil
 }
 
+// AcknowledgeWipe tells the server that the remote wipe it asked for is
+// done (MS-ASPROV 3.1.5.1.2.2: a Provision request whose RemoteWipe, or
+// for accountOnly AccountOnlyRemoteWipe, carries Status 1). The caller
+// calls it once it has deleted what the wipe covers; eas itself never
+// deletes anything.
+func (c *Client) AcknowledgeWipe(ctx context.Context, accountOnly bool) error {
+	c.provMu.Lock()
+	defer c.provMu.Unlock()
+	tag := wbxml.ProvisionRemoteWipe
+	if accountOnly {
+		tag = wbxml.ProvisionAccountOnlyRemoteWipe
+	}
+	body, err := encode(func(e *wbxml.Encoder) {
+		e.Start(wbxml.ProvisionProvision)
+		e.Start(tag)
+		e.Element(wbxml.ProvisionStatus, "1")
+		e.End()
+		e.End()
+	})
+	if err != nil {
+		return err
+	}
+	err = c.roundTrip(ctx, &request{cmd: "Provision", body: body, provisioning: true}, wbxml.ProvisionProvision, func(d *wbxml.Decoder) error {
+		if d == nil {
+			return nil // an empty 200 is an acceptance too
+		}
+		status := 1
+		err := d.Each(func(t wbxml.Tag) error {
+			if t == wbxml.ProvisionStatus {
+				var err error
+				status, err = readInt(d)
+				return err
+			}
+			return d.Skip()
+		})
+		if err == nil && status != 1 {
+			err = commandStatusError("Provision", status)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("eas: acknowledging the remote wipe: %w", err)
+	}
+	return nil
+}
+
 // provisionPhase sends one Provision request: the download (ack nil) or
 // the acknowledgement.
 func (c *Client) provisionPhase(ctx context.Context, v Version, ack *Policy) (*Policy, bool, error) {
@@ -156,7 +202,10 @@ func decodeProvision(d *wbxml.Decoder) (*Policy, bool, error) {
 		switch t {
 		case wbxml.ProvisionStatus:
 			status, err = readInt(d)
-		case wbxml.ProvisionRemoteWipe:
+		case wbxml.ProvisionRemoteWipe, wbxml.ProvisionAccountOnlyRemoteWipe:
+			// Either asks for a wipe; AccountOnlyRemoteWipe (16.1) limits
+			// it to this account's data, which is all easbridge holds, so
+			// both are one for the caller (MS-ASPROV 2.2.2.2, 2.2.2.53).
 			wipe = true
 			err = d.Skip()
 		case wbxml.ProvisionPolicies:

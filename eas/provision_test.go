@@ -143,3 +143,37 @@ func TestRemoteWipeSurfaced(t *testing.T) {
 		t.Errorf("the wipe must not be acknowledged")
 	}
 }
+
+func TestAcknowledgeWipe(t *testing.T) {
+	for _, accountOnly := range []bool{false, true} {
+		f := newFake(t)
+		tag := wbxml.ProvisionRemoteWipe
+		if accountOnly {
+			tag = wbxml.ProvisionAccountOnlyRemoteWipe
+		}
+		f.on("Provision", reply(el(wbxml.ProvisionProvision, el(wbxml.ProvisionStatus, "1"), el(tag))))
+		c := newTestClient(t, f, nil)
+		if _, err := c.Provision(context.Background()); !errors.Is(err, ErrRemoteWipe) {
+			t.Fatalf("accountOnly=%v: Provision err = %v, want the wipe surfaced", accountOnly, err)
+		}
+		f.on("Provision", reply(el(wbxml.ProvisionProvision, el(wbxml.ProvisionStatus, "1"))))
+		if err := c.AcknowledgeWipe(context.Background(), accountOnly); err != nil {
+			t.Fatalf("accountOnly=%v: %v", accountOnly, err)
+		}
+		reqs := f.requests("Provision")
+		if len(reqs) != 2 {
+			t.Fatalf("%d Provision requests, want 2", len(reqs))
+		}
+		ack := reqs[1].Body
+		if ack == nil || ack.Tag != wbxml.ProvisionProvision || len(ack.Children) != 1 || ack.Children[0].Tag != tag ||
+			len(ack.Children[0].Children) != 1 || ack.Children[0].Children[0].Tag != wbxml.ProvisionStatus ||
+			string(ack.Children[0].Children[0].Text) != "1" {
+			t.Errorf("accountOnly=%v: acknowledgement %s", accountOnly, ack.XML())
+		}
+	}
+	f := newFake(t)
+	f.on("Provision", reply(el(wbxml.ProvisionProvision, el(wbxml.ProvisionStatus, "3"))))
+	if err := newTestClient(t, f, nil).AcknowledgeWipe(context.Background(), false); err == nil {
+		t.Error("a refused acknowledgement (status 3) was taken for done")
+	}
+}

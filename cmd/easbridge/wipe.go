@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,10 +25,9 @@ var errWiped = errors.New("the Exchange server wiped this account remotely")
 // must not go on with: a security policy it cannot honour, or a remote
 // wipe (MS-ASPROV 3.1.5.1.2.2). The engine alone would retry forever.
 type accountGuard struct {
-	name  string
-	dirs  []string
-	creds eas.Credentials
-	base  *http.Client
+	name string
+	dirs []string
+	base *http.Client
 
 	once   sync.Once
 	stop   chan struct{}
@@ -46,8 +44,7 @@ type accountGuard struct {
 // cannot honour and notice a remote wipe; the returned guard says when to
 // stop the account.
 func guardAccount(cfg *eas.Config, ac accountConfig) *accountGuard {
-	g := &accountGuard{name: ac.Name, dirs: []string{ac.StateDir, ac.Maildir}, creds: cfg.Credentials,
-		base: cfg.HTTPClient, stop: make(chan struct{})}
+	g := &accountGuard{name: ac.Name, dirs: []string{ac.StateDir, ac.Maildir}, base: cfg.HTTPClient, stop: make(chan struct{})}
 	if g.base == nil {
 		g.base = &http.Client{}
 	}
@@ -124,49 +121,13 @@ func (w *wipeSpotter) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// acknowledgeWipe tells the server the wipe is done (MS-ASPROV
-// 3.1.5.1.2.2: Provision with RemoteWipe, or AccountOnlyRemoteWipe, and
-// Status 1).
-func (g *accountGuard) acknowledgeWipe(ctx context.Context, c *eas.Client, user, deviceID string) error {
-	v, err := c.Version(ctx)
-	if err != nil {
-		return err
-	}
+// acknowledgeWipe tells the server the wipe is done, with the element
+// the server asked with (MS-ASPROV 3.1.5.1.2.2).
+func (g *accountGuard) acknowledgeWipe(ctx context.Context, c *eas.Client) error {
 	g.mu.Lock()
-	tag := g.wipeTag
+	accountOnly := g.wipeTag == wbxml.ProvisionAccountOnlyRemoteWipe
 	g.mu.Unlock()
-	if tag == 0 {
-		tag = wbxml.ProvisionRemoteWipe
-	}
-	var body bytes.Buffer
-	doc := &wbxml.Node{Tag: wbxml.ProvisionProvision, Children: []*wbxml.Node{{Tag: tag,
-		Children: []*wbxml.Node{{Tag: wbxml.ProvisionStatus, Text: []byte("1")}}}}}
-	if err := doc.Encode(&body); err != nil {
-		return err
-	}
-	q := url.Values{"Cmd": {"Provision"}, "User": {user}, "DeviceId": {deviceID}, "DeviceType": {"easbridge"}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL()+"?"+q.Encode(), &body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/vnd.ms-sync.wbxml")
-	req.Header.Set("MS-ASProtocolVersion", v.String())
-	req.Header.Set("User-Agent", "easbridge")
-	if g.creds != nil {
-		if err := g.creds.Authorize(ctx, req); err != nil {
-			return err
-		}
-	}
-	resp, err := g.base.Do(req)
-	if err != nil {
-		return fmt.Errorf("acknowledging the remote wipe: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("acknowledging the remote wipe: HTTP %s", resp.Status)
-	}
-	return nil
+	return c.AcknowledgeWipe(ctx, accountOnly)
 }
 
 // wipeAccount acknowledges the wipe, then deletes the account's state
@@ -176,8 +137,7 @@ func (g *accountGuard) acknowledgeWipe(ctx context.Context, c *eas.Client, user,
 // account's directories, the configuration) are refused, not emptied.
 func wipeAccount(ctx context.Context, a *account, protect []string, log *slog.Logger) error {
 	ac := a.cfg
-	dev, _ := ac.deviceID()
-	if err := a.guard.acknowledgeWipe(ctx, a.client, ac.Username, dev); err != nil {
+	if err := a.guard.acknowledgeWipe(ctx, a.client); err != nil {
 		log.Error("remote wipe not acknowledged, wiping anyway", "account", ac.Name, "err", err)
 	} else {
 		log.Warn("remote wipe acknowledged to the server", "account", ac.Name)

@@ -274,7 +274,7 @@ func TestAccountOnlyWipe(t *testing.T) {
 	if reason, wipe := g.stopped(); !wipe || reason == nil {
 		t.Fatalf("not stopped for a wipe: %v %v", reason, wipe)
 	}
-	if err := g.acknowledgeWipe(context.Background(), c, "alice", "EB1"); err != nil {
+	if err := g.acknowledgeWipe(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
 	if acked == nil || len(acked.Children[0].Children) == 0 || string(acked.Children[0].Children[0].Text) != "1" {
