@@ -21,7 +21,10 @@ import (
 // object, so the store maps the ServerId to it and drops the entry: it is
 // not sent again and no copy appears on either side.
 func (e *Engine) claimSentAdd(ctx context.Context, st *collSync, ch eas.ServerChange, fresh *local, out *store.ServerItemChange) error {
-	if ch.Kind != eas.ChangeAdd || st.c.Kind == store.KindMail {
+	// SOGo may report it as a Change: after a lost answer it re-sends
+	// the items changed since the client's key, and an item created in
+	// the key's own second counts as changed, not added.
+	if (ch.Kind != eas.ChangeAdd && ch.Kind != eas.ChangeModify) || st.c.Kind == store.KindMail {
 		return nil
 	}
 	adds, err := e.st.SentAdds(ctx, st.c.ID)

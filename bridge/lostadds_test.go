@@ -191,3 +191,39 @@ func TestResyncKeepsWaitingLocalChanges(t *testing.T) {
 		t.Errorf("mirror holds %v", o)
 	}
 }
+
+// SOGo re-sends an item created in its key's second as a Change of an
+// item the client never had: a lost add is matched all the same.
+func TestLostAddReportedAsChange(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	v := newEnv(t, eastest.Config{}, Config{})
+	v.syncOnce()
+	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Local Contact\r\nN:Contact;Local;;;\r\nEND:VCARD\r\n"
+	if _, _, err := v.e.DAV().PutObject(ctx, "contacts", "c1.vcf", dav.ObjectInput{Data: []byte(card)}, dav.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.st.CollectionByName(ctx, "contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := v.st.TakeOutbox(ctx, c.ID, 10)
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("outbox: %v %v", sent, err)
+	}
+	l, err := parseLocal(store.KindContacts, sent[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := v.e.toServer(store.KindContacts, l, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &collSync{c: c}
+	if err := v.e.fromServer(ctx, st, eas.ServerChange{Kind: eas.ChangeModify, ServerID: "s1", CollectionID: c.ServerID, Item: it}); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.changes) != 1 || st.changes[0].LocalID != "c1.vcf" {
+		t.Errorf("the Change of an unknown item was not matched to the lost add: %+v", st.changes)
+	}
+}
