@@ -89,10 +89,13 @@ type Engine struct {
 	mailOut map[int64][]mailChange
 	events  chan maildir.Event
 
-	progress  progressState
-	hooks     runHooks
-	metaCache map[string]string    // last meta values written
-	syncedAt  map[string]time.Time // last synced-at written per collection
+	progress progressState
+	hooks    runHooks
+	// started is when the engine was made and addSent when a Sync with
+	// adds last left: a server may still be applying those (waitLostAdds).
+	started, addSent time.Time
+	metaCache        map[string]string    // last meta values written
+	syncedAt         map[string]time.Time // last synced-at written per collection
 
 	mu     sync.Mutex // guards status
 	status runStatus
@@ -126,7 +129,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg: cfg, st: cfg.Store, c: cfg.Client, log: log.With("account", cfg.Name),
 		wake: make(chan struct{}, 1), heartbeat: cfg.Heartbeat, needFolderSync: true,
 		mailOut: map[int64][]mailChange{}, metaCache: map[string]string{}, syncedAt: map[string]time.Time{},
-		hooks: defaultHooks(),
+		hooks: defaultHooks(), started: time.Now(),
 	}, nil
 }
 

@@ -51,6 +51,7 @@ func newEnv(t testing.TB, scfg eastest.Config, ecfg Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.hooks.lostAddGrace = 0 // TestLostAddResyncWaitsForServer sets it
 	return &env{t: t, srv: srv, st: st, e: e, cal: srv.FolderID("alice", eastest.TypeCalendar)}
 }
 

@@ -2,7 +2,9 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/easbridge/easbridge/bridge/convert"
 	"github.com/easbridge/easbridge/bridge/store"
@@ -103,6 +105,9 @@ func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection) (
 		if len(adds) == 0 {
 			continue
 		}
+		if err := e.waitLostAdds(ctx); err != nil {
+			return nil, err
+		}
 		e.log.Warn("an add was never answered, resyncing the folder before sending it again", "collection", c.Name)
 		if err := e.st.SetSyncKey(ctx, c.ID, c.SyncKey, "0"); err != nil {
 			return nil, err
@@ -125,6 +130,32 @@ func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection) (
 		colls[i] = c
 	}
 	return colls, nil
+}
+
+// lostAddGrace is how long after a restart, or after a Sync with adds
+// left, a server may still be applying that request: the process that
+// sent it was killed, or its connection dropped, and the server goes on.
+const lostAddGrace = 12 * time.Second
+
+// waitLostAdds waits, before a folder with unanswered adds is resynced,
+// until lostAddGrace has passed since the engine started and since the
+// last Sync carrying adds was sent. A server still applying the lost add
+// would otherwise report nothing yet, the content match would find no
+// copy, and the add sent again would make a second item.
+func (e *Engine) waitLostAdds(ctx context.Context) error {
+	since := e.started
+	if e.addSent.After(since) {
+		since = e.addSent
+	}
+	d := e.hooks.lostAddGrace - e.hooks.now().Sub(since)
+	if d <= 0 {
+		return nil
+	}
+	e.log.Info("waiting for the server to finish a request that may be under way", "wait", d)
+	if !e.hooks.sleep(ctx, d, nil) {
+		return fmt.Errorf("bridge: waiting before a resync: %w", ctx.Err())
+	}
+	return nil
 }
 
 // sameAsBase reports whether a server version of a known item is the one

@@ -2,9 +2,11 @@ package bridge
 
 import (
 	"context"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/easbridge/easbridge/bridge/store"
 	"github.com/easbridge/easbridge/dav"
@@ -225,5 +227,111 @@ func TestLostAddReportedAsChange(t *testing.T) {
 	}
 	if len(st.changes) != 1 || st.changes[0].LocalID != "c1.vcf" {
 		t.Errorf("the Change of an unknown item was not matched to the lost add: %+v", st.changes)
+	}
+}
+
+// A restarted bridge finds an add that was sent and never answered; the
+// server may still be applying it (the killed process's request, or one
+// whose connection dropped). The resync from key 0 waits for the grace
+// period since the start or since the last Sync with adds, so the
+// server's copy is there to be matched instead of a second one made; the
+// fake sleep plays the server finishing that request meanwhile.
+func TestLostAddResyncWaitsForServer(t *testing.T) {
+	t.Parallel()
+	const grace = 12 * time.Second
+	tests := []struct {
+		name              string
+		sinceStart        time.Duration
+		sinceAdd          time.Duration // 0: no add sent by this engine
+		cancel            bool
+		wantSleep         time.Duration
+		wantServerItems   int
+		wantErr, wantNoop bool
+	}{
+		{name: "just restarted", sinceStart: 2 * time.Second, wantSleep: 10 * time.Second, wantServerItems: 1},
+		{name: "add sent lately", sinceStart: time.Minute, sinceAdd: 5 * time.Second, wantSleep: 7 * time.Second, wantServerItems: 1},
+		{name: "long ago", sinceStart: time.Minute, wantNoop: true, wantServerItems: 1},
+		{name: "cancelled", sinceStart: time.Second, cancel: true, wantSleep: 11 * time.Second, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			v := newEnv(t, eastest.Config{}, Config{})
+			v.syncOnce()
+			card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Late Contact\r\nN:Contact;Late;;;\r\nEND:VCARD\r\n"
+			if _, _, err := v.e.DAV().PutObject(ctx, "contacts", "c1.vcf", dav.ObjectInput{Data: []byte(card)}, dav.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := v.st.CollectionByName(ctx, "contacts")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent, err := v.st.TakeOutbox(ctx, c.ID, 10)
+			if err != nil || len(sent) != 1 {
+				t.Fatalf("outbox: %v %v", sent, err)
+			}
+			l, err := parseLocal(store.KindContacts, sent[0].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := v.e.toServer(store.KindContacts, l, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			folder := v.srv.FolderID("alice", eastest.TypeContacts)
+			now := t0
+			v.e.started = now.Add(-tt.sinceStart)
+			if tt.sinceAdd > 0 {
+				v.e.addSent = now.Add(-tt.sinceAdd)
+			}
+			applied := false
+			apply := func() {
+				if applied {
+					return
+				}
+				applied = true
+				if _, err := v.srv.AddItem("alice", folder, it); err != nil {
+					t.Error(err)
+				}
+			}
+			if tt.wantNoop {
+				apply() // long since applied
+			}
+			var slept []time.Duration
+			v.e.hooks.lostAddGrace = grace
+			v.e.hooks.now = func() time.Time { return now }
+			v.e.hooks.sleep = func(ctx context.Context, d time.Duration, _ <-chan struct{}) bool {
+				slept = append(slept, d)
+				if tt.cancel {
+					cancel()
+					return false
+				}
+				now = now.Add(d)
+				apply() // the server finishes the request while we wait
+				return true
+			}
+			err = v.e.SyncOnce(ctx)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("sync: %v, want error %v", err, tt.wantErr)
+			}
+			var want []time.Duration
+			if tt.wantSleep > 0 {
+				want = []time.Duration{tt.wantSleep}
+			}
+			if !reflect.DeepEqual(slept, want) {
+				t.Errorf("slept %v, want %v", slept, want)
+			}
+			if tt.wantErr {
+				return
+			}
+			if ids := v.srv.ItemIDs("alice", folder); len(ids) != tt.wantServerItems {
+				t.Errorf("server holds %d items, want %d", len(ids), tt.wantServerItems)
+			}
+			if objs := v.objects("contacts"); len(objs) != 1 {
+				t.Errorf("mirror holds %v, want only c1.vcf", keys(objs))
+			}
+		})
 	}
 }

@@ -190,6 +190,11 @@ func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets
 		states[c.ServerID] = st
 		req.Collections = append(req.Collections, sc)
 	}
+	for _, sc := range req.Collections {
+		if len(sc.Adds) > 0 {
+			e.addSent = e.hooks.now()
+		}
+	}
 	res, err := e.c.Sync(ctx, req, func(ch eas.ServerChange) error {
 		st := states[ch.CollectionID]
 		if st == nil {

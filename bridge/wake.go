@@ -36,6 +36,10 @@ type runHooks struct {
 	sleep func(ctx context.Context, d time.Duration, resumed <-chan struct{}) bool
 	// resumed receives a signal after a suspend; one slot.
 	resumed chan struct{}
+	// now is the monotonic clock; lostAddGrace is how long a server may
+	// still be applying a request of ours (see waitLostAdds).
+	now          func() time.Time
+	lostAddGrace time.Duration
 }
 
 func defaultHooks() runHooks {
@@ -44,6 +48,9 @@ func defaultHooks() runHooks {
 		checkEvery: clockCheckEvery,
 		sleep:      sleepOrResume,
 		resumed:    make(chan struct{}, 1),
+		now:        time.Now,
+
+		lostAddGrace: lostAddGrace,
 	}
 }
 
