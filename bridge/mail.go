@@ -139,13 +139,22 @@ func (e *Engine) fromServerMail(ctx context.Context, st *collSync, ch eas.Server
 	}
 	defer r.Close()
 	flags := flagsOf(m, 0)
-	sniff := &midSniffer{r: r}
-	key, err := e.deliverOnce(ctx, c, folder, ch.ServerID, sniff, flags)
+	head, body, err := peekHead(r)
 	if err != nil {
-		return fmt.Errorf("bridge: delivering %s: %w", ch.ServerID, err)
+		return fmt.Errorf("bridge: reading %s: %w", ch.ServerID, err)
+	}
+	mid := headerMessageID(head)
+	key, adopted, err := e.adoptMovedMail(ctx, st, folder, mid)
+	if err != nil {
+		return err
+	}
+	if !adopted {
+		if key, err = e.deliverOnce(ctx, c, folder, ch.ServerID, body, flags); err != nil {
+			return fmt.Errorf("bridge: delivering %s: %w", ch.ServerID, err)
+		}
 	}
 	st.changes = append(st.changes, store.ServerItemChange{Op: store.ServerAdd, ServerID: ch.ServerID,
-		LocalID: string(key), Base: []byte(flags.String()), MessageID: sniff.messageID()})
+		LocalID: string(key), Base: []byte(flags.String()), MessageID: mid})
 	return nil
 }
 

@@ -23,6 +23,7 @@ type collSync struct {
 	mailSent []mailChange                  // Maildir changes the request carries
 	flags    map[maildir.Key]maildir.Flags // the mail folder's flags, listed once per answer (messageFlags)
 	removals []string                      // Maildir keys to remove once the answer is committed
+	strays   map[string][]maildir.Key      // unmapped files by Message-ID, listed once per answer (adoptMovedMail)
 }
 
 // syncable lists the collections the engine syncs with Sync: every DAV
