@@ -44,6 +44,7 @@ func run() error {
 	addrFile := flag.String("addr-file", "", "write the listening address here (default: stdout)")
 	seed := flag.Uint64("seed", 1, "seed of the fault schedule")
 	logPath := flag.String("log", "", "file that gets one line per injected fault")
+	keysPath := flag.String("keys", "", "file that gets the SyncKeys of every Sync answer")
 	off := flag.Bool("pass", false, "start with fault injection off")
 	var r Rates
 	flag.Float64Var(&r.DropBefore, "drop-before", 0.03, "rate of connections closed before forwarding")
@@ -80,6 +81,14 @@ func run() error {
 		}
 		defer f.Close()
 		cfg.Log = f
+	}
+	if *keysPath != "" {
+		f, err := os.OpenFile(*keysPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("opening the keys log: %w", err)
+		}
+		defer f.Close()
+		cfg.Keys = f
 	}
 	p, err := New(cfg)
 	if err != nil {

@@ -68,6 +68,9 @@ type Config struct {
 	Commands map[string]bool
 	// Log receives one line per injected fault; nil discards them.
 	Log io.Writer
+	// Keys receives the SyncKeys of every Sync answer (see logKeys);
+	// nil discards them.
+	Keys io.Writer
 	// Transport reaches the target (nil: a plain http.Transport without
 	// any environment proxy).
 	Transport http.RoundTripper
@@ -226,6 +229,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	p.logKeys(r, resp, body)
 	switch d.fault {
 	case DropAfter:
 		p.logFault(d, r, fmt.Sprintf("status %d, %d bytes lost", resp.StatusCode, len(body)))
