@@ -94,8 +94,10 @@ type Engine struct {
 	// started is when the engine was made and addSent when a Sync with
 	// adds last left: a server may still be applying those (waitLostAdds).
 	started, addSent time.Time
-	metaCache        map[string]string    // last meta values written
-	syncedAt         map[string]time.Time // last synced-at written per collection
+	// held are the folders whose adds wait for that grace period.
+	held      map[int64]bool
+	metaCache map[string]string    // last meta values written
+	syncedAt  map[string]time.Time // last synced-at written per collection
 
 	mu     sync.Mutex // guards status
 	status runStatus

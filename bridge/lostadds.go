@@ -93,7 +93,12 @@ func sameAsSent(sent, server eas.Item) bool {
 // resync reports every item; claimSentAdd matches ours by content, and
 // only an add the server never saw is sent again. Mail (no adds) and
 // calendars (the store matches events by UID) are left alone.
-func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection) ([]store.Collection, error) {
+//
+// The server may still be applying the lost add (see waitLostAdds). With
+// hold, a folder within that grace period is synced this cycle without
+// sending (held), and syncAllHold resyncs it at the end of the cycle; the
+// other folders do not wait for it.
+func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection, hold bool) ([]store.Collection, error) {
 	for i, c := range colls {
 		if c.SyncKey == "0" || c.Kind == store.KindMail || c.Kind == store.KindEvents {
 			continue
@@ -103,6 +108,13 @@ func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection) (
 			return nil, err
 		}
 		if len(adds) == 0 {
+			continue
+		}
+		if hold && e.lostAddWait() > 0 {
+			if e.held == nil {
+				e.held = map[int64]bool{}
+			}
+			e.held[c.ID] = true
 			continue
 		}
 		if err := e.waitLostAdds(ctx); err != nil {
@@ -143,11 +155,7 @@ const lostAddGrace = 12 * time.Second
 // would otherwise report nothing yet, the content match would find no
 // copy, and the add sent again would make a second item.
 func (e *Engine) waitLostAdds(ctx context.Context) error {
-	since := e.started
-	if e.addSent.After(since) {
-		since = e.addSent
-	}
-	d := e.hooks.lostAddGrace - e.hooks.now().Sub(since)
+	d := e.lostAddWait()
 	if d <= 0 {
 		return nil
 	}
@@ -156,6 +164,15 @@ func (e *Engine) waitLostAdds(ctx context.Context) error {
 		return fmt.Errorf("bridge: waiting before a resync: %w", ctx.Err())
 	}
 	return nil
+}
+
+// lostAddWait is what is left of the grace period (0 when it is over).
+func (e *Engine) lostAddWait() time.Duration {
+	since := e.started
+	if e.addSent.After(since) {
+		since = e.addSent
+	}
+	return max(0, e.hooks.lostAddGrace-e.hooks.now().Sub(since))
 }
 
 // sameAsBase reports whether a server version of a known item is the one

@@ -299,11 +299,15 @@ func TestLostAddResyncWaitsForServer(t *testing.T) {
 			if tt.wantNoop {
 				apply() // long since applied
 			}
+			v.addEvent("Meanwhile", "srv-meanwhile")
 			var slept []time.Duration
 			v.e.hooks.lostAddGrace = grace
 			v.e.hooks.now = func() time.Time { return now }
 			v.e.hooks.sleep = func(ctx context.Context, d time.Duration, _ <-chan struct{}) bool {
 				slept = append(slept, d)
+				if len(v.objects("calendar")) != 1 {
+					t.Error("the other folders waited for the held one")
+				}
 				if tt.cancel {
 					cancel()
 					return false

@@ -51,13 +51,18 @@ func (e *Engine) syncable(ctx context.Context) ([]store.Collection, error) {
 }
 
 // syncAll syncs every collection until none has more to bring or to send.
-func (e *Engine) syncAll(ctx context.Context) error {
+func (e *Engine) syncAll(ctx context.Context) error { return e.syncAllHold(ctx, true) }
+
+// syncAllHold is syncAll; hold lets a folder with an unanswered add sync
+// without sending while the server may still be applying that add, and
+// be resynced at the end of the cycle (see resyncLostAdds).
+func (e *Engine) syncAllHold(ctx context.Context, hold bool) error {
 	resets := map[int64]int{}
 	initial := map[int64]bool{} // collections starting from key 0: estimate wanted
 	for round := 0; round < maxRounds; round++ {
 		colls, err := e.syncable(ctx)
 		if err == nil && round == 0 {
-			colls, err = e.resyncLostAdds(ctx, colls)
+			colls, err = e.resyncLostAdds(ctx, colls, hold)
 		}
 		if err != nil {
 			return err
@@ -87,6 +92,10 @@ func (e *Engine) syncAll(ctx context.Context) error {
 					more = true
 				}
 			}
+		}
+		if !more && len(e.held) > 0 {
+			clear(e.held)
+			return e.syncAllHold(ctx, false)
 		}
 		if !more {
 			return nil
@@ -180,7 +189,7 @@ func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets
 				}
 			default:
 				sc.Options = e.syncOptions(c.Kind)
-				if !send {
+				if !send || e.held[c.ID] {
 					break
 				}
 				if err := e.addOutbox(ctx, st, &sc); err != nil {
