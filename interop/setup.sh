@@ -10,7 +10,9 @@
 #      mirrors the mailbox; clients --evolution writes the EDS sources and
 #      the DAV password; run serves DAV and evolution-data-server lists the
 #      synced event;
-#   3. the wrong password and an unreachable host each end in one line.
+#   3. the wrong password and an unreachable host each end in one line;
+#   4. setup by flags, then `service install` under a real systemd --user
+#      (interop/setup/systemd_run.sh): the daemon mirrors the mailbox.
 # Starts the SOGo stack (EB_EASSERVER_DIR / EB_EASSERVER_PORT_BASE select an
 # instance) and stops what it started. Prints "N passed, M failed".
 set -uo pipefail
@@ -160,6 +162,32 @@ closed=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); pri
 err=$(fails "http://127.0.0.1:$closed/Microsoft-Server-ActiveSync" "$EAS_PASSWORD")
 check '[ "$(wc -l <<<"$err")" = 1 ] && [[ $err == *"cannot connect to 127.0.0.1:$closed"* ]]' "unreachable host: one line ($err)"
 check '[ ! -e "$T/f-home/.config/easbridge/config.toml" ]' "a failed setup writes no config"
+
+# ---- 4. the service under a real systemd --user ----------------------------
+# setup by flags (0600 secrets file: a service has no session bus), then
+# `service install` in a private mount namespace where a user manager runs
+# (interop/setup/systemd_run.sh): the daemon mirrors the mailbox and gets
+# new mail by push.
+if unshare --mount --propagation private true 2>/dev/null && [ -x /lib/systemd/systemd ]; then
+	H3=$T/svc-home
+	mkdir -p "$H3/.config/easbridge" "$H3/run"
+	C3=$H3/.config/easbridge/config.toml
+	port3=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf '[dav]\nlisten = "127.0.0.1:%s"\n\n[imap]\nlisten = "off"\n\n[smtp]\nlisten = "off"\n' "$port3" >"$C3"
+	svc_env=(env -u DBUS_SESSION_BUS_ADDRESS -u EASBRIDGE_PASSWORD -u EASBRIDGE_DAV_PASSWORD HOME="$H3" XDG_CONFIG_HOME="$H3/.config"
+		XDG_DATA_HOME="$H3/.local/share" XDG_RUNTIME_DIR="$H3/run")
+	if out=$(printf '%s\n' "$EAS_PASSWORD" | "${svc_env[@]}" "$EB" setup --config "$C3" --name svc --email "$EAS_EMAIL" --url "$EAS_URL" \
+		--user "$EAS_USER" --maildir "$H3/Mail/svc" --state-dir "$H3/state" --password-stdin --no-keyring --yes 2>&1); then
+		pass "setup by flags for the service account (0600 secrets file)"
+		out=$("${svc_env[@]}" EAS_EMAIL="$EAS_EMAIL" timeout 240 unshare --mount --propagation private \
+			bash interop/setup/systemd_run.sh "$EB" "$C3" "$H3/Mail/svc" "$SUBJECT" 2>&1)
+		tally 6 "$out"
+	else
+		fail "setup by flags for the service account: $out"
+	fi
+else
+	echo "skip the service run: no private mount namespace or no systemd here"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
