@@ -96,8 +96,9 @@ func sameAsSent(sent, server eas.Item) bool {
 //
 // The server may still be applying the lost add (see waitLostAdds). With
 // hold, a folder within that grace period is synced this cycle without
-// sending (held), and syncAllHold resyncs it at the end of the cycle; the
-// other folders do not wait for it.
+// sending its adds (held: changes and deletes of known items go), and
+// syncAllHold resyncs it at the end of the cycle; the other folders do not
+// wait for it.
 func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection, hold bool) ([]store.Collection, error) {
 	for i, c := range colls {
 		if c.SyncKey == "0" || c.Kind == store.KindMail || c.Kind == store.KindEvents {

@@ -259,7 +259,17 @@ func TestLostAddResyncWaitsForServer(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			v := newEnv(t, eastest.Config{}, Config{})
+			folder := v.srv.FolderID("alice", eastest.TypeContacts)
+			knownID, err := v.srv.AddItem("alice", folder, &eas.Contact{FirstName: "Known", LastName: "Person", FileAs: "Person, Known"})
+			if err != nil {
+				t.Fatal(err)
+			}
 			v.syncOnce()
+			// A local edit of a known contact, waiting beside the add:
+			// it is sent while the add is held.
+			for name, data := range v.objects("contacts") {
+				v.put("contacts", name, []byte(strings.Replace(data, "Person;Known", "Edited;Known", 1)))
+			}
 			card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Late Contact\r\nN:Contact;Late;;;\r\nEND:VCARD\r\n"
 			if _, _, err := v.e.DAV().PutObject(ctx, "contacts", "c1.vcf", dav.ObjectInput{Data: []byte(card)}, dav.Conditions{}); err != nil {
 				t.Fatal(err)
@@ -269,10 +279,10 @@ func TestLostAddResyncWaitsForServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			sent, err := v.st.TakeOutbox(ctx, c.ID, 10)
-			if err != nil || len(sent) != 1 {
+			if err != nil || len(sent) != 2 {
 				t.Fatalf("outbox: %v %v", sent, err)
 			}
-			l, err := parseLocal(store.KindContacts, sent[0].Data)
+			l, err := parseLocal(store.KindContacts, sent[1].Data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,7 +290,6 @@ func TestLostAddResyncWaitsForServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			folder := v.srv.FolderID("alice", eastest.TypeContacts)
 			now := t0
 			v.e.started = now.Add(-tt.sinceStart)
 			if tt.sinceAdd > 0 {
@@ -308,6 +317,9 @@ func TestLostAddResyncWaitsForServer(t *testing.T) {
 				if len(v.objects("calendar")) != 1 {
 					t.Error("the other folders waited for the held one")
 				}
+				if it, err := v.srv.Item("alice", folder, knownID); err != nil || it.(*eas.Contact).LastName != "Edited" {
+					t.Errorf("the edit of a known contact waited for the held add: %+v %v", it, err)
+				}
 				if tt.cancel {
 					cancel()
 					return false
@@ -330,11 +342,11 @@ func TestLostAddResyncWaitsForServer(t *testing.T) {
 			if tt.wantErr {
 				return
 			}
-			if ids := v.srv.ItemIDs("alice", folder); len(ids) != tt.wantServerItems {
+			if ids := v.srv.ItemIDs("alice", folder); len(ids) != tt.wantServerItems+1 {
 				t.Errorf("server holds %d items, want %d", len(ids), tt.wantServerItems)
 			}
-			if objs := v.objects("contacts"); len(objs) != 1 {
-				t.Errorf("mirror holds %v, want only c1.vcf", keys(objs))
+			if objs := v.objects("contacts"); len(objs) != 2 {
+				t.Errorf("mirror holds %v, want c1.vcf and the known one", keys(objs))
 			}
 		})
 	}

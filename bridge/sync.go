@@ -189,7 +189,7 @@ func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets
 				}
 			default:
 				sc.Options = e.syncOptions(c.Kind)
-				if !send || e.held[c.ID] {
+				if !send {
 					break
 				}
 				if err := e.addOutbox(ctx, st, &sc); err != nil {
@@ -243,6 +243,9 @@ func (e *Engine) addOutbox(ctx context.Context, st *collSync, sc *eas.SyncCollec
 		return err
 	}
 	for _, en := range entries {
+		if e.held[st.c.ID] && en.Op != store.OpDelete && (en.Op == store.OpAdd || en.ServerID == "") {
+			continue // an add waits for the resync (resyncLostAdds)
+		}
 		if en.Op == store.OpDelete {
 			if en.ServerID == "" {
 				st.results = append(st.results, store.OutboxResult{ID: en.ID})
