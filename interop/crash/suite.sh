@@ -14,6 +14,10 @@
 #  c. the proxy turns pass-through, two clean `sync --once`, then
 #     interop/crash/crash.py compares SOGo with the mirror and checks that
 #     every acknowledged change of either side is on both.
+#     A server change the mirror lacks passes as "known SOGo defect" only
+#     when SOGo's data proves its whole-second sync-key race: the row's
+#     c_lastmodified second is a SyncKey SOGo issued for the folder (the
+#     proxy's -keys log) in an answer that arrived before the change began.
 #
 # CRASH_SEED replays a run (the kill delays and the proxy's schedule).
 # Stops and purges what it started. Run as root from any directory.
@@ -57,7 +61,7 @@ env_lines=$(interop/easserver/start) || { fail "the EAS server did not start"; f
 set -a
 eval "$env_lines"
 set +a
-export SEED_RUN="c$SEED" CRASH_JOURNAL="$T/journal.json"
+export SEED_RUN="c$SEED" CRASH_JOURNAL="$T/journal.json" CRASH_KEYS="$T/keys.log"
 
 # CRASH_SRC: build from another checkout (default: this one).
 (cd "${CRASH_SRC:-.}" && go build -o "$T/easbridge" ./cmd/easbridge && go build -o "$T/faultproxy" ./interop/faultproxy) ||
@@ -75,7 +79,7 @@ interop/easserver/prime >/dev/null 2>&1 || true
 # The proxy, in front of SOGo's nginx.
 EAS_ORIGIN=$(echo "$EAS_URL" | sed -E 's#^(https?://[^/]+).*#\1#')
 EAS_PATH=${EAS_URL#"$EAS_ORIGIN"}
-"$T/faultproxy" -target "$EAS_ORIGIN" -seed "$SEED" -log "$T/faults.log" -addr-file "$T/proxy.addr" \
+"$T/faultproxy" -target "$EAS_ORIGIN" -seed "$SEED" -log "$T/faults.log" -keys "$CRASH_KEYS" -addr-file "$T/proxy.addr" \
 	-drop-before "${CRASH_DROP_BEFORE:-0.03}" -drop-after "${CRASH_DROP_AFTER:-0.04}" -503 "${CRASH_503:-0.03}" \
 	-delay "${CRASH_DELAY:-0.05}" -max-delay 1500ms -truncate "${CRASH_TRUNCATE:-0.03}" 2>"$T/proxy.err" &
 PROXYPID=$!
