@@ -8,6 +8,7 @@ import (
 
 	"github.com/easbridge/easbridge/bridge/store"
 	"github.com/easbridge/easbridge/eas"
+	"github.com/easbridge/easbridge/maildir"
 )
 
 // metaFolderSyncKey is the store's meta key of the FolderSync SyncKey
@@ -199,6 +200,9 @@ func (e *Engine) mirrorFolder(ctx context.Context, f eas.Folder) error {
 	if err == nil {
 		name := f.DisplayName
 		parent := f.ParentID
+		if c.Kind == store.KindMail && e.cfg.Maildir != nil && (c.DisplayName != name || c.ParentServerID != parent) {
+			return e.moveMailFolder(ctx, c, name, parent)
+		}
 		return e.st.UpdateCollection(ctx, c.Name, store.CollectionUpdate{DisplayName: &name, ParentServerID: &parent}, false)
 	}
 	if !errors.Is(err, store.ErrNotFound) {
@@ -244,7 +248,55 @@ func (e *Engine) dropFolder(ctx context.Context, serverID string) error {
 		return err
 	}
 	e.log.Info("folder removed on the server", "collection", c.Name)
-	return e.st.DeleteCollection(ctx, c.Name, false)
+	var mailFolder maildir.Folder
+	if c.Kind == store.KindMail && e.cfg.Maildir != nil {
+		if mailFolder, err = e.mailFolder(ctx, c); err != nil {
+			return err
+		}
+	}
+	if err := e.st.DeleteCollection(ctx, c.Name, false); err != nil {
+		return err
+	}
+	if mailFolder == "" || mailFolder == maildir.Inbox {
+		return nil
+	}
+	// The mirror follows the server: the folder's messages are gone there
+	// (or, skipped, no longer mirrored). A crash before this line leaves
+	// the folder behind, unmapped, which the next start does not send.
+	err = e.cfg.Maildir.DeleteFolder(ctx, mailFolder)
+	if err != nil && !errors.Is(err, maildir.ErrNotFound) {
+		return fmt.Errorf("bridge: removing mail folder %s: %w", mailFolder, err)
+	}
+	return nil
+}
+
+// moveMailFolder follows a mail folder renamed or moved on the server:
+// its Maildir folder (messages, subfolders) is renamed with it, so the
+// messages keep their mappings. Computing the new path without renaming
+// would leave every message behind, and the next reconcile would take
+// them for deleted by the user.
+func (e *Engine) moveMailFolder(ctx context.Context, c store.Collection, name, parent string) error {
+	from, err := e.mailFolder(ctx, c)
+	if err != nil {
+		return err
+	}
+	moved := c
+	moved.DisplayName, moved.ParentServerID = name, parent
+	to, err := e.mailFolder(ctx, moved)
+	if err != nil {
+		return err
+	}
+	// The Maildir first: a crash after it leaves the store on the old
+	// name, the FolderSync key unsaved, and the server reporting the
+	// rename again, which then finds the folder already moved.
+	if from != to && from != maildir.Inbox && to != maildir.Inbox {
+		e.log.Info("mail folder renamed on the server", "from", string(from), "to", string(to))
+		err := e.cfg.Maildir.RenameFolder(ctx, from, to)
+		if err != nil && !errors.Is(err, maildir.ErrNotFound) {
+			return fmt.Errorf("bridge: renaming mail folder %s to %s: %w", from, to, err)
+		}
+	}
+	return e.st.UpdateCollection(ctx, c.Name, store.CollectionUpdate{DisplayName: &name, ParentServerID: &parent}, false)
 }
 
 // pushFolderChanges sends the collections created, renamed or deleted on

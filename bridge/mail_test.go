@@ -300,3 +300,50 @@ func TestMailFlagsMergeAsSets(t *testing.T) {
 		t.Fatalf("server after merge: read %v flag %+v", m.Read, m.Flag)
 	}
 }
+
+// TestServerMailFolderRenameAndDelete: a mail folder renamed on the server
+// moves its Maildir folder (with its messages and their mappings); nothing
+// is deleted on the server. Deleted on the server, its Maildir folder goes.
+func TestServerMailFolderRenameAndDelete(t *testing.T) {
+	t.Parallel()
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	id, err := v.srv.AddFolder("alice", "0", "Projects", eastest.TypeUserMail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := v.srv.DeliverMailTo("alice", id, mailMsg(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.syncOnce()
+	if list, err := md.List(ctx, maildir.Folder(".Projects")); err != nil || len(list) != 3 {
+		t.Fatalf("Projects before the rename: %d messages, %v", len(list), err)
+	}
+	if err := v.srv.RenameFolder("alice", id, "0", "Archive 2026"); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	v.syncOnce()
+	if n := len(v.srv.ItemIDs("alice", id)); n != 3 {
+		t.Fatalf("the server folder has %d messages after the rename, want 3", n)
+	}
+	renamed, err := maildir.FolderOf("Archive 2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := md.List(ctx, renamed); err != nil || len(list) != 3 {
+		t.Fatalf("%s after the rename: %d messages, %v", renamed, len(list), err)
+	}
+	if _, err := md.List(ctx, maildir.Folder(".Projects")); !errors.Is(err, maildir.ErrNotFound) {
+		t.Errorf("the old folder is still there: %v", err)
+	}
+	if err := v.srv.RemoveFolder("alice", id); err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if _, err := md.List(ctx, renamed); !errors.Is(err, maildir.ErrNotFound) {
+		t.Errorf("the Maildir folder of a folder deleted on the server is still there: %v", err)
+	}
+}

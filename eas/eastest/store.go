@@ -357,6 +357,27 @@ func (s *Server) DeliverMail(userName string, msg []byte) (string, error) {
 	return s.deliverLocked(u, TypeInbox, msg, false)
 }
 
+// DeliverMailTo stores msg as an unread mail in the given mail folder of
+// the user (a user-created one, say) and returns its ServerId.
+func (s *Server) DeliverMailTo(userName, folderID string, msg []byte) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.lookupUser(userName)
+	if u == nil {
+		return "", fmt.Errorf("eastest: user %q: %w", userName, ErrNotFound)
+	}
+	f := u.folders[folderID]
+	if f == nil {
+		return "", fmt.Errorf("eastest: folder %q: %w", folderID, ErrNotFound)
+	}
+	data, err := mailData(msg, false)
+	if err != nil {
+		return "", err
+	}
+	r := f.put(s, &record{data: data, mime: append([]byte(nil), msg...), ver: eas.V161})
+	return r.id, nil
+}
+
 // deliverLocked stores msg as a mail in the user's first folder of type typ.
 func (s *Server) deliverLocked(u *user, typ int, msg []byte, read bool) (string, error) {
 	f := u.folderOfType(typ)
