@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -109,8 +111,10 @@ func (e *Engine) moveMail(ctx context.Context, colls map[maildir.Folder]store.Co
 }
 
 // sendOutbox sends a message the user put in the outbox (SendMail, saved
-// in Sent Items by the server) and removes it. The key is the ClientId,
-// so a retry after a lost answer is not sent twice by a 16.x server.
+// in Sent Items by the server) and removes it. The ClientId is the
+// message's hash (OutboxClientID), so a retry after a lost answer is not
+// sent twice by a 16.x server, even when the first try came from another
+// path (SMTP submission) before the message was spooled here.
 func (e *Engine) sendOutbox(ctx context.Context, k maildir.Key) error {
 	data, err := e.readOutbox(ctx, k)
 	if err != nil {
@@ -119,7 +123,7 @@ func (e *Engine) sendOutbox(ctx context.Context, k maildir.Key) error {
 	if len(data) > maxSendSize {
 		return fmt.Errorf("bridge: outgoing message %s is larger than %d bytes", k, maxSendSize)
 	}
-	if err := e.c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: slug(string(k))}); err != nil {
+	if err := e.c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: OutboxClientID(data)}); err != nil {
 		return fmt.Errorf("bridge: sending %s: %w", k, err)
 	}
 	return e.cfg.Maildir.Sent(ctx, k)
@@ -221,4 +225,12 @@ func (e *Engine) renameMailFolder(ctx context.Context, c store.Collection, name 
 		return err
 	}
 	return e.st.UpdateCollection(ctx, c.Name, store.CollectionUpdate{DisplayName: &name}, false)
+}
+
+// OutboxClientID is the SendMail ClientId of an outgoing message: its
+// hash, the same whichever path sends the same bytes (MS-ASCMD 2.2.3.28.1:
+// the server uses it to recognise a message sent again).
+func OutboxClientID(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:16])
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/easbridge/easbridge/bridge"
 	"github.com/easbridge/easbridge/eas"
 	"github.com/easbridge/easbridge/imapd"
 	"github.com/easbridge/easbridge/maildir"
@@ -165,10 +164,10 @@ func easSender(c *eas.Client) smtpd.Sender {
 			return fmt.Errorf("reading the submitted message: %w", err)
 		}
 		// The ClientId is the message's hash: a client that submits the
-		// same bytes again after losing our answer is not sent twice by a
-		// 16.x server (MS-ASCMD 2.2.3.28.1).
-		sum := sha256.Sum256(data)
-		return sendError(c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: hex.EncodeToString(sum[:16])}))
+		// same bytes again after losing our answer, or the engine sending
+		// the copy spooled to the Outbox, is not sent twice by a 16.x
+		// server (MS-ASCMD 2.2.3.28.1).
+		return sendError(c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: bridge.OutboxClientID(data)}))
 	})
 }
 
