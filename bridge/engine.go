@@ -95,9 +95,12 @@ type Engine struct {
 	// adds last left: a server may still be applying those (waitLostAdds).
 	started, addSent time.Time
 	// held are the folders whose adds wait for that grace period.
-	held      map[int64]bool
-	metaCache map[string]string    // last meta values written
-	syncedAt  map[string]time.Time // last synced-at written per collection
+	held map[int64]bool
+	// resyncSeen collects the ServerIds a resync from key 0 reported, by
+	// collection ServerId (resyncFolder).
+	resyncSeen map[string]map[string]bool
+	metaCache  map[string]string    // last meta values written
+	syncedAt   map[string]time.Time // last synced-at written per collection
 
 	mu     sync.Mutex // guards status
 	status runStatus

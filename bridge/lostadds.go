@@ -122,27 +122,64 @@ func (e *Engine) resyncLostAdds(ctx context.Context, colls []store.Collection, h
 			return nil, err
 		}
 		e.log.Warn("an add was never answered, resyncing the folder before sending it again", "collection", c.Name)
-		if err := e.st.SetSyncKey(ctx, c.ID, c.SyncKey, "0"); err != nil {
+		if c, err = e.resyncFolder(ctx, c); err != nil {
 			return nil, err
-		}
-		// Pull the whole folder before anything is sent: the add must
-		// meet the server's copy first.
-		c.SyncKey = "0"
-		for round := 0; ; round++ {
-			more, err := e.syncBatch(ctx, []store.Collection{c}, map[int64]int{}, false)
-			if err != nil {
-				return nil, err
-			}
-			if c, err = e.st.CollectionByName(ctx, c.Name); err != nil {
-				return nil, err
-			}
-			if !more || round >= maxRounds {
-				break
-			}
 		}
 		colls[i] = c
 	}
 	return colls, nil
+}
+
+// resyncFolder pulls a whole folder from SyncKey 0 before anything is
+// sent: the add must meet the server's copy first. A resync reports only
+// the items the server has, so an item mapped before and not reported is
+// one the server deleted meanwhile (its Delete was never applied here, or
+// was in an answer that was lost): it is removed locally, unless a local
+// change of it waits (an edit against a delete keeps the edit).
+func (e *Engine) resyncFolder(ctx context.Context, c store.Collection) (store.Collection, error) {
+	before, err := e.st.Items(ctx, c.ID)
+	if err != nil {
+		return c, err
+	}
+	if err := e.st.SetSyncKey(ctx, c.ID, c.SyncKey, "0"); err != nil {
+		return c, err
+	}
+	c.SyncKey = "0"
+	seen := map[string]bool{}
+	e.resyncSeen = map[string]map[string]bool{c.ServerID: seen}
+	defer func() { e.resyncSeen = nil }()
+	for round := 0; ; round++ {
+		more, err := e.syncBatch(ctx, []store.Collection{c}, map[int64]int{}, false)
+		if err != nil {
+			return c, err
+		}
+		if c, err = e.st.CollectionByName(ctx, c.Name); err != nil {
+			return c, err
+		}
+		if more && round >= maxRounds {
+			return c, nil // not all reported: nothing can be called gone
+		}
+		if !more {
+			break
+		}
+	}
+	var gone []store.ServerItemChange
+	for _, it := range before {
+		if seen[it.ServerID] {
+			continue
+		}
+		if p, err := e.st.PendingFor(ctx, c.ID, it.LocalID); err != nil {
+			return c, err
+		} else if len(p) > 0 {
+			continue
+		}
+		gone = append(gone, store.ServerItemChange{Op: store.ServerDelete, ServerID: it.ServerID})
+	}
+	if len(gone) == 0 {
+		return c, nil
+	}
+	e.log.Info("items the server deleted found by a resync", "collection", c.Name, "count", len(gone))
+	return c, e.st.ApplySync(ctx, c.ID, c.SyncKey, c.SyncKey, nil, gone)
 }
 
 // lostAddGrace is how long after a restart, or after a Sync with adds

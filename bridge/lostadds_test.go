@@ -351,3 +351,52 @@ func TestLostAddResyncWaitsForServer(t *testing.T) {
 		})
 	}
 }
+
+// A resync from key 0 reports only what the server has: a contact the
+// server deleted whose Delete was never applied here (the resync replaces
+// the key that would have brought it) is removed locally, and one with a
+// waiting local edit is kept (an edit against a delete keeps the edit).
+func TestLostAddResyncDropsServerDeletes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	v := newEnv(t, eastest.Config{}, Config{})
+	folder := v.srv.FolderID("alice", eastest.TypeContacts)
+	gone, err := v.srv.AddItem("alice", folder, &eas.Contact{FirstName: "Gone", LastName: "Person", FileAs: "Person, Gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := v.srv.AddItem("alice", folder, &eas.Contact{FirstName: "Edited", LastName: "Person", FileAs: "Person, Edited"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	for name, data := range v.objects("contacts") {
+		if strings.Contains(data, "Edited") {
+			v.put("contacts", name, []byte(strings.Replace(data, "Person;Edited", "Kept;Edited", 1)))
+		}
+	}
+	must(t, v.srv.DeleteItem("alice", folder, gone))
+	must(t, v.srv.DeleteItem("alice", folder, edited))
+	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Local Contact\r\nN:Contact;Local;;;\r\nEND:VCARD\r\n"
+	v.put("contacts", "c1.vcf", []byte(card))
+	c, err := v.st.CollectionByName(ctx, "contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := v.st.TakeOutbox(ctx, c.ID, 10); err != nil || len(sent) != 2 {
+		t.Fatalf("outbox: %v %v", sent, err) // the add leaves and its answer is lost
+	}
+	v.syncOnce()
+	var got []string
+	for _, data := range v.objects("contacts") {
+		for _, l := range strings.Split(data, "\r\n") {
+			if strings.HasPrefix(l, "N:") {
+				got = append(got, l)
+			}
+		}
+	}
+	sort.Strings(got)
+	if want := []string{"N:Contact;Local;;;", "N:Kept;Edited;;;"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("mirror holds %q, want %q", got, want)
+	}
+}

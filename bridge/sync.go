@@ -210,6 +210,9 @@ func (e *Engine) syncBatch(ctx context.Context, colls []store.Collection, resets
 		if st == nil {
 			return nil
 		}
+		if seen := e.resyncSeen[ch.CollectionID]; seen != nil {
+			seen[ch.ServerID] = true
+		}
 		if st.c.Kind == store.KindMail {
 			return e.fromServerMail(ctx, st, ch)
 		}
