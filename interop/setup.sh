@@ -39,6 +39,7 @@ SOCK="eb-setup-$$"
 STARTED_ES=""
 cleanup() {
 	tmux -L "$SOCK" kill-server 2>/dev/null
+	tmux -L "eb-setup-$$" kill-server 2>/dev/null
 	[ -n "$STARTED_ES" ] && interop/easserver/stop --purge >/dev/null 2>&1
 	rm -rf "$T"
 }
@@ -119,6 +120,9 @@ check '[ "$(stat -c %a "$C1" 2>/dev/null)" = 600 ] && grep -q "^name = \"sogo\""
 	"the interactive setup wrote the answers into a 0600 config"
 check '[ "$(stat -c %a "$H1/.config/easbridge/secrets.json" 2>/dev/null)" = 600 ]' "the password went to the 0600 secrets file"
 tmux -L "$SOCK" kill-server 2>/dev/null
+# A fresh tmux server for the second walk-through: a new session on the
+# socket of one being killed can land on the dying server and vanish.
+SOCK="$SOCK-again"
 # Again: the account is found by its address and every answer defaults to
 # what the config holds, so only the address and the password are typed.
 tmux -L "$SOCK" new-session -d -s setup -x 150 -y 60 \

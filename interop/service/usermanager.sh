@@ -7,26 +7,11 @@ set -uo pipefail
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; }
 
-# systemd refuses to run as a user manager unless the system looks
-# systemd-booted; in this namespace only, make it look so.
-mount -t tmpfs tmpfs /run/systemd 2>/dev/null || mkdir -p /run/systemd
-mkdir -p /run/systemd/system
 export XDG_RUNTIME_DIR="$T/run"
-mkdir -p "$XDG_RUNTIME_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
-unset DBUS_SESSION_BUS_ADDRESS
-/lib/systemd/systemd --user >"$T/systemd-user.log" 2>&1 &
-SD=$!
-stop_manager() {
-	kill "$SD" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$SD" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$SD" 2>/dev/null
-	wait "$SD" 2>/dev/null
-}
-trap stop_manager EXIT
-for _ in $(seq 1 100); do [ -S "$XDG_RUNTIME_DIR/systemd/private" ] && break; sleep 0.1; done
-if ! systemctl --user is-system-running --wait >/dev/null 2>&1 && ! systemctl --user list-units >/dev/null 2>&1; then
-	fail "systemd --user did not come up: $(tail -5 "$T/systemd-user.log")"
+# shellcheck source=interop/service/manager.sh
+source "$(dirname "$0")/manager.sh"
+if ! start_user_manager "$T/systemd-user.log"; then
+	fail "$MANAGER_ERR"
 	exit 0
 fi
 pass "systemd --user is running (pid $SD)"
