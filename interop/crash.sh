@@ -22,7 +22,7 @@
 # CRASH_SEED replays a run (the kill delays and the proxy's schedule).
 # Stops and purges what it started. Run as root from any directory.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 PY=/usr/bin/python3
 command -v "$PY" >/dev/null || PY=python3
