@@ -462,6 +462,9 @@ func (e *Engine) fromServer(ctx context.Context, st *collSync, ch eas.ServerChan
 		st.skipped = append(st.skipped, quarantined(c, ch.ServerID, nil, errors.New("the item could not be decoded")))
 		return nil
 	}
+	if ct, ok := ch.Item.(*eas.Contact); ok {
+		convert.FillFileAs(ct)
+	}
 	fresh, err := e.toLocal(c.Kind, ch.Item, ch.ServerID)
 	if err != nil {
 		e.log.Warn("server item quarantined", "collection", c.Name, "server_id", ch.ServerID, "err", err)

@@ -174,6 +174,16 @@ func setPref(f *vcard.Field, v4 bool) {
 	}
 }
 
+// FillFileAs gives a contact without FileAs the name it is shown by
+// (ContactToVCard's FN), which is what VCardToContact sends back: an item
+// from a server that leaves FileAs empty then compares equal to its own
+// round trip.
+func FillFileAs(c *eas.Contact) {
+	if c.FileAs == "" {
+		c.FileAs = displayName(c)
+	}
+}
+
 // displayName composes the formatted name of a contact without FileAs.
 func displayName(c *eas.Contact) string {
 	var parts []string

@@ -29,9 +29,11 @@ func VCardToContact(card vcard.Card, opts Options) (*eas.Contact, error) {
 		c.LastName, c.FirstName, c.MiddleName = n.FamilyName, n.GivenName, n.AdditionalName
 		c.Title, c.Suffix = n.HonorificPrefix, n.HonorificSuffix
 	}
-	if fn := card.Value(vcard.FieldFormattedName); fn != "" && fn != displayName(c) {
-		c.FileAs = fn
-	}
+	// FileAs always carries the formatted name, as Outlook sets it: a
+	// server that does not derive it would file and show the contact with
+	// no name (MS-ASCNTC 2.2.2.31). FillFileAs gives server items without
+	// one the same value, so comparisons see no difference.
+	c.FileAs = card.Value(vcard.FieldFormattedName)
 	c.NickName = card.Value(vcard.FieldNickname)
 	c.YomiFirstName, c.YomiLastName = card.Value(vcYomiFirst), card.Value(vcYomiLast)
 	c.YomiCompanyName = card.Value(vcYomiCompany)

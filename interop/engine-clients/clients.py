@@ -156,12 +156,13 @@ def caldav_client(run_url):
 def cards_on_server():
     t = wait(lambda: "555 0155" in objects(os.environ["CARDDAV_URL"], *sogo()))
     check(t is not None, "run: vdirsyncer's edited card reached SOGo" + took(t))
-    # By N: SOGo's copy of a card made through EAS has no FN when easbridge
-    # sends no FileAs (it omits FileAs when FN equals "First Last").
     t = wait(lambda: f"Newperson{RUN}" in objects(os.environ["CARDDAV_URL"], *sogo()))
     check(t is not None, "run: vdirsyncer's new card reached SOGo" + took(t))
-    print("     SOGo's new card: " + " | ".join(l for l in re.findall(r"^(?:FN|N)[:;][^\n]*", objects(os.environ["CARDDAV_URL"], *sogo()), re.M) if "Newperson" in l))
-    if t is None:
+    # With its name: SOGo files a card by the FileAs easbridge sends, and
+    # keeps no FN without one.
+    fn = re.search(rf"^FN[;:][^\n]*Newperson{RUN}", objects(os.environ["CARDDAV_URL"], *sogo()), re.M)
+    check(fn is not None, "run: the new card has its name (FN) on SOGo")
+    if t is None or fn is None:
         print("     SOGo cards: " + " | ".join(re.findall(r"^(?:FN|N|TEL)[^\n]*", objects(os.environ["CARDDAV_URL"], *sogo()), re.M)))
 
 
