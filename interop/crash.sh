@@ -17,7 +17,9 @@
 #     A server change the mirror lacks passes as "known SOGo defect" only
 #     when SOGo's data proves its whole-second sync-key race: the row's
 #     c_lastmodified second is a SyncKey SOGo issued for the folder (the
-#     proxy's -keys log) in an answer that arrived before the change began.
+#     proxy's -keys log), and that answer arrived before the change began
+#     or no answer SOGo sent since the change began named the item (the
+#     -keys log lists every answer's ServerIds): SOGo never reported it.
 #
 # CRASH_SEED replays a run (the kill delays and the proxy's schedule).
 # Stops and purges what it started. Run as root from any directory.
@@ -95,6 +97,10 @@ cat >"$T/config.toml" <<CONF
 [dav]
 listen = "127.0.0.1:$DAVPORT"
 password_command = "echo davpw"
+[imap]
+listen = "off"
+[smtp]
+listen = "off"
 [[account]]
 name = "crash"
 url = "http://$PROXY$EAS_PATH"

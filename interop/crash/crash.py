@@ -448,13 +448,14 @@ def sogo_sql(query):
 
 
 def issued_keys():
-    """(time, collection, key) of every SyncKey SOGo issued in a Sync answer, from the proxy's -keys log."""
+    """(time, collection, key, ServerIds reported) of every Sync answer's collections, from the proxy's -keys log."""
     out = []
     try:
         with open(os.environ.get("CRASH_KEYS", "")) as f:
             for line in f:
-                t, coll, key = line.split()
-                out.append((float(t), urllib.parse.unquote(coll), key))
+                t, coll, key, *items = line.split()
+                ids = {urllib.parse.unquote_plus(i) for i in items[0].split(",")} if items and items[0] != "-" else set()
+                out.append((float(t), urllib.parse.unquote(coll), key, ids))
     except (OSError, ValueError):
         pass
     return out
@@ -465,8 +466,10 @@ def proven_race(j, keys, key):
     from the mirror is SOGo's whole-second sync-key race, or None when SOGo's own data does not prove it.
     SOGo's key for a calendar or address book is a whole second, the newest c_lastmodified, and a Sync
     reports rows modified after its key: a row whose c_lastmodified second equals a key SOGo issued for
-    its folder in an answer that had arrived before the change even began is never reported (see
-    tokenrace.py). Proof: the row's c_lastmodified, the proxy's log of issued keys, the change's start."""
+    its folder is never reported when it was committed after SOGo read the folder for that answer (see
+    tokenrace.py). Proof: the row's c_lastmodified is a key SOGo issued for the folder, and either that
+    answer had arrived before the change even began, or no Sync answer SOGo sent since the change began
+    named the item (the proxy's log of every answer's ServerIds): the server never told the client."""
     at = j.get("at", {}).get(key)
     if not at:
         return None
@@ -477,10 +480,20 @@ def proven_race(j, keys, key):
         sec = str(int(rows[0][0]))
     except Exception:  # no database access or no row: no proof
         return None
-    for t, coll, k in keys:
-        if k == sec and coll.split("/")[0] == at["coll"] and t < at["t"]:
+    folder = [(t, coll, k, ids) for t, coll, k, ids in keys if coll.split("/")[0] == at["coll"]]
+    for t, coll, k, _ in folder:
+        if k == sec and t < at["t"]:
             return (f"{key}: its row's c_lastmodified {sec} is the SyncKey SOGo issued for {coll} in an answer"
                     f" that arrived at {t:.3f}, before the change began at {at['t']:.3f}")
+    # SOGo's ServerId is the object's name without its .ics/.vcf extension.
+    sid = {at["name"], at["name"].rsplit(".", 1)[0]}
+    named = [t for t, _, _, ids in folder if t >= at["t"] and sid & ids]
+    issued = [(t, coll) for t, coll, k, _ in folder if k == sec]
+    if issued and not named:
+        t, coll = issued[0]
+        return (f"{key}: its row's c_lastmodified {sec} is the SyncKey SOGo issued for {coll} in the answer"
+                f" that arrived at {t:.3f}, and none of the {sum(1 for f in folder if f[0] >= at['t'])} answers"
+                f" for the folder since the change began at {at['t']:.3f} named {at['name']}")
     return None
 
 

@@ -20,6 +20,10 @@ func TestSyncKeysLogged(t *testing.T) {
 		{Tag: wbxml.AirSyncCollection, Children: []*wbxml.Node{
 			{Tag: wbxml.AirSyncSyncKey, Text: []byte("1795310662")},
 			{Tag: wbxml.AirSyncCollectionId, Text: []byte("vevent%2Fpersonal")},
+			{Tag: wbxml.AirSyncCommands, Children: []*wbxml.Node{
+				{Tag: wbxml.AirSyncChange, Children: []*wbxml.Node{{Tag: wbxml.AirSyncServerId, Text: []byte("ev 1.ics")}}},
+				{Tag: wbxml.AirSyncDelete, Children: []*wbxml.Node{{Tag: wbxml.AirSyncServerId, Text: []byte("ev,2.ics")}}},
+			}},
 		}},
 		{Tag: wbxml.AirSyncCollection, Children: []*wbxml.Node{
 			{Tag: wbxml.AirSyncSyncKey, Text: []byte("1795310663")},
@@ -39,8 +43,8 @@ func TestSyncKeysLogged(t *testing.T) {
 		cmd   string
 		want  []string
 	}{
-		{"passed", Rates{}, "Sync", []string{"vevent%2Fpersonal 1795310662", "vcard%2Fpersonal 1795310663"}},
-		{"dropped after", Rates{DropAfter: 1}, "Sync", []string{"vevent%2Fpersonal 1795310662", "vcard%2Fpersonal 1795310663"}},
+		{"passed", Rates{}, "Sync", []string{"vevent%2Fpersonal 1795310662 ev+1.ics,ev%2C2.ics", "vcard%2Fpersonal 1795310663 -"}},
+		{"dropped after", Rates{DropAfter: 1}, "Sync", []string{"vevent%2Fpersonal 1795310662 ev+1.ics,ev%2C2.ics", "vcard%2Fpersonal 1795310663 -"}},
 		{"not a Sync", Rates{}, "Ping", nil},
 	}
 	for _, tt := range tests {
@@ -57,7 +61,7 @@ func TestSyncKeysLogged(t *testing.T) {
 				resp.Body.Close()
 			}
 			var got []string
-			line := regexp.MustCompile(`^\d+\.\d{3} (\S+ \S+)$`)
+			line := regexp.MustCompile(`^\d+\.\d{3} (\S+ \S+ \S+)$`)
 			for _, l := range strings.Split(strings.TrimSpace(keys.String()), "\n") {
 				if l == "" {
 					continue
