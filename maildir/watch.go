@@ -162,6 +162,10 @@ func (w *watcher) loop(ctx context.Context, poll time.Duration) error {
 	var first time.Time // first hint of the current debounce window
 	later := time.NewTimer(time.Hour)
 	later.Stop()
+	if next := w.nextDeadline(); !next.IsZero() {
+		// The initial scan found an outbox file not yet settled.
+		later.Reset(max(time.Until(next), 10*time.Millisecond))
+	}
 	arm := func() {
 		now := time.Now()
 		if first.IsZero() {

@@ -421,3 +421,22 @@ func TestWatchOutboxRecheck(t *testing.T) {
 		t.Fatalf("outbox: %+v", ev)
 	}
 }
+
+// A file dropped into the outbox just before Watch starts (not yet
+// settled at the initial scan) is handed over once it settles, not at the
+// next periodic reconcile.
+func TestWatchOutboxUnsettledAtStart(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"cur", "new", "tmp", ".Outbox/cur", ".Outbox/new", ".Outbox/tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, ".Outbox", "new", "o.x"), fixture(t, "plain.eml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startWatch(t, root, Options{Settle: 300 * time.Millisecond, Reconcile: time.Hour}, nil)
+	if ev := r.next(); ev.Kind != OutboxMessage || ev.Key != "o.x" {
+		t.Fatalf("outbox: %+v", ev)
+	}
+}
