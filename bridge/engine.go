@@ -99,8 +99,12 @@ type Engine struct {
 	// resyncSeen collects the ServerIds a resync from key 0 reported, by
 	// collection ServerId (resyncFolder).
 	resyncSeen map[string]map[string]bool
-	metaCache  map[string]string    // last meta values written
-	syncedAt   map[string]time.Time // last synced-at written per collection
+	// outboxRetry are the outbox messages whose send failed for a reason
+	// that may pass (the server unreachable, busy, an unanswered try):
+	// Run tries them again after each good cycle.
+	outboxRetry map[maildir.Key]bool
+	metaCache   map[string]string    // last meta values written
+	syncedAt    map[string]time.Time // last synced-at written per collection
 
 	mu     sync.Mutex // guards status
 	status runStatus
@@ -133,7 +137,7 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{
 		cfg: cfg, st: cfg.Store, c: cfg.Client, log: log.With("account", cfg.Name),
 		wake: make(chan struct{}, 1), heartbeat: cfg.Heartbeat, needFolderSync: true,
-		mailOut: map[int64][]mailChange{}, metaCache: map[string]string{}, syncedAt: map[string]time.Time{},
+		mailOut: map[int64][]mailChange{}, outboxRetry: map[maildir.Key]bool{}, metaCache: map[string]string{}, syncedAt: map[string]time.Time{},
 		hooks: defaultHooks(), started: time.Now(),
 	}, nil
 }

@@ -191,6 +191,12 @@ func (e *Engine) mirrorFolder(ctx context.Context, f eas.Folder) error {
 	if !ok {
 		return nil
 	}
+	if f.Type == eas.FolderSent {
+		// Where Send looks for a message whose SendMail got no answer.
+		if err := e.st.SetMeta(ctx, metaSentFolder, f.ServerID); err != nil {
+			return err
+		}
+	}
 	if e.skipped(f) {
 		// Possibly mirrored before (the list changed, or the folder was
 		// renamed into it): the local copy goes, the server keeps it.

@@ -67,7 +67,11 @@ func (e *Engine) handleMailEvent(ctx context.Context, ev maildir.Event) error {
 		e.needFolderSync = true // carries the queued folder change
 		return err
 	case maildir.OutboxMessage:
-		return e.sendOutbox(ctx, ev.Key)
+		err := e.sendOutbox(ctx, ev.Key)
+		if err != nil && !Refused(err) && !errors.Is(err, maildir.ErrNotFound) {
+			e.outboxRetry[ev.Key] = true
+		}
+		return err
 	}
 	return nil
 }
@@ -110,11 +114,9 @@ func (e *Engine) moveMail(ctx context.Context, colls map[maildir.Folder]store.Co
 	}})
 }
 
-// sendOutbox sends a message the user put in the outbox (SendMail, saved
-// in Sent Items by the server) and removes it. The ClientId is the
-// message's hash (OutboxClientID), so a retry after a lost answer is not
-// sent twice by a 16.x server, even when the first try came from another
-// path (SMTP submission) before the message was spooled here.
+// sendOutbox sends a message the user put in the outbox (Send: SendMail,
+// saved in Sent Items by the server, never twice where it can be told)
+// and removes it.
 func (e *Engine) sendOutbox(ctx context.Context, k maildir.Key) error {
 	data, err := e.readOutbox(ctx, k)
 	if err != nil {
@@ -123,10 +125,31 @@ func (e *Engine) sendOutbox(ctx context.Context, k maildir.Key) error {
 	if len(data) > maxSendSize {
 		return fmt.Errorf("bridge: outgoing message %s is larger than %d bytes", k, maxSendSize)
 	}
-	if err := e.c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: OutboxClientID(data)}); err != nil {
+	if err := e.send(ctx, data, true); err != nil {
 		return fmt.Errorf("bridge: sending %s: %w", k, err)
 	}
 	return e.cfg.Maildir.Sent(ctx, k)
+}
+
+// retryOutbox sends again the outbox messages whose send failed for a
+// reason that may have passed. One the server refuses stays in the
+// outbox, reported, until the user changes or removes it (or the next
+// start tries it again).
+func (e *Engine) retryOutbox(ctx context.Context) error {
+	for k := range e.outboxRetry {
+		err := e.sendOutbox(ctx, k)
+		switch {
+		case err == nil || errors.Is(err, maildir.ErrNotFound):
+			delete(e.outboxRetry, k)
+		case Refused(err):
+			delete(e.outboxRetry, k)
+			e.log.Warn("the server refused a message of the outbox; it stays there", "key", string(k), "err", err)
+			e.recordError(err)
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 // flushOutbox sends every message waiting in the Maildir outbox (what

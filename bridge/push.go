@@ -58,6 +58,9 @@ func (e *Engine) Run(ctx context.Context) error {
 					err = e.syncAll(ctx)
 				}
 			}
+			if err == nil && len(e.outboxRetry) > 0 {
+				err = e.retryOutbox(ctx)
+			}
 			if ctx.Err() != nil {
 				return nil
 			}

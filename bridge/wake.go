@@ -40,6 +40,9 @@ type runHooks struct {
 	// still be applying a request of ours (see waitLostAdds).
 	now          func() time.Time
 	lostAddGrace time.Duration
+	// sendSettle is how long after an unanswered SendMail the Sent
+	// folder is trusted to show the message (see Send).
+	sendSettle time.Duration
 }
 
 func defaultHooks() runHooks {
@@ -51,6 +54,7 @@ func defaultHooks() runHooks {
 		now:        time.Now,
 
 		lostAddGrace: lostAddGrace,
+		sendSettle:   sendSettle,
 	}
 }
 

@@ -178,6 +178,15 @@ func (s *Store) ItemByLocalID(ctx context.Context, collectionID int64, localID s
 	return s.item(ctx, collectionID, "local_id", localID)
 }
 
+// ItemByMessageID returns a mapping of a mail collection whose message
+// has the Message-ID mid, or ErrNotFound.
+func (s *Store) ItemByMessageID(ctx context.Context, collectionID int64, mid string) (Item, error) {
+	if mid == "" {
+		return Item{}, fmt.Errorf("store: reading item by an empty Message-ID: %w", ErrNotFound)
+	}
+	return s.item(ctx, collectionID, "message_id", mid)
+}
+
 func (s *Store) item(ctx context.Context, collectionID int64, column, value string) (Item, error) {
 	var it Item
 	err := s.read(ctx, func(tx *sql.Tx) error {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 
 	"github.com/easbridge/easbridge/bridge"
 	"github.com/easbridge/easbridge/eas"
@@ -72,7 +71,7 @@ func startMail(ctx context.Context, cfg *config, accounts []*account, password s
 		}
 		if cfg.SMTP.Listen != listenOff {
 			ss, err := smtpd.New(smtpd.Config{Listen: cfg.SMTP.Listen, User: a.cfg.Name, Password: password, Logger: log},
-				easSender(a.client), outboxSpool(user))
+				easSender(a.engine), outboxSpool(user))
 			if err != nil {
 				return nil, err
 			}
@@ -150,10 +149,12 @@ func notifyLoop(ctx context.Context, sub *maildir.Subscription, is *imapd.Server
 	}
 }
 
-// easSender sends a submitted message by EAS SendMail, saved in Sent by
-// the server. Envelope recipients missing from the header go into Bcc
-// (smtpd.AddBcc), since SendMail takes the recipients from the MIME.
-func easSender(c *eas.Client) smtpd.Sender {
+// easSender sends a submitted message through the account's engine
+// (bridge.Engine.Send: EAS SendMail, saved in Sent by the server, not
+// sent twice after an answer that was lost). Envelope recipients missing
+// from the header go into Bcc (smtpd.AddBcc), since SendMail takes the
+// recipients from the MIME.
+func easSender(e *bridge.Engine) smtpd.Sender {
 	return smtpd.SenderFunc(func(ctx context.Context, _ string, to []string, msg io.Reader) error {
 		r, err := smtpd.AddBcc(msg, to)
 		if err != nil {
@@ -163,40 +164,27 @@ func easSender(c *eas.Client) smtpd.Sender {
 		if err != nil {
 			return fmt.Errorf("reading the submitted message: %w", err)
 		}
-		// The ClientId is the message's hash: a client that submits the
-		// same bytes again after losing our answer, or the engine sending
-		// the copy spooled to the Outbox, is not sent twice by a 16.x
-		// server (MS-ASCMD 2.2.3.28.1).
-		return sendError(c.SendMail(ctx, &eas.Message{MIME: data, SaveInSentItems: true, ClientID: bridge.OutboxClientID(data)}))
+		return sendError(e.Send(ctx, data))
 	})
 }
 
-// sendError marks the server's refusal of a message as permanent (the
-// SMTP client gets 554 with the reason); everything else (the server
-// unreachable, busy, throttling, the credentials or device needing
-// attention) is temporary, and the message waits in the Outbox.
+// sendError marks the server's refusal of a message (bridge.Refused) as
+// permanent: the SMTP client gets 554 with the reason. Everything else
+// (the server unreachable, busy, throttling, the credentials or device
+// needing attention, an earlier try not yet settled) is temporary, and
+// the message waits in the Outbox.
 func sendError(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || !bridge.Refused(err) {
+		return err
 	}
 	var se *eas.StatusError
-	if errors.As(err, &se) && se.Err == nil && !transientStatus[se.Status] {
+	if errors.As(err, &se) {
 		if why := refusals[se.Status]; why != "" {
 			err = fmt.Errorf("%s: %w", why, err)
 		}
-		return smtpd.Permanent(err)
 	}
-	var he *eas.HTTPError
-	if errors.As(err, &he) && he.Err == nil && he.StatusCode >= 400 && he.StatusCode < 500 &&
-		he.StatusCode != http.StatusTooManyRequests && he.StatusCode != 449 {
-		return smtpd.Permanent(err)
-	}
-	return err
+	return smtpd.Permanent(err)
 }
-
-// transientStatus are the statuses of MS-ASCMD 2.2.2 that say the server,
-// not the message, failed: 110 ServerError, 114 MailboxServerOffline.
-var transientStatus = map[int]bool{110: true, 114: true}
 
 // refusals phrase the SendMail statuses of MS-ASCMD 2.2.2 for the user.
 var refusals = map[int]string{
@@ -204,7 +192,6 @@ var refusals = map[int]string{
 	113: "the mailbox is over its quota",
 	115: "the account's sending quota is exceeded",
 	116: "a recipient could not be resolved",
-	118: "the message was sent before",
 	119: "the message has no recipient",
 	120: "the server could not submit the message (refused by its mail system, e.g. too large or a recipient refused)",
 	122: "an attachment is too large",

@@ -19,6 +19,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/easbridge/easbridge/bridge"
+	"github.com/easbridge/easbridge/bridge/store"
 	"github.com/easbridge/easbridge/eas"
 	"github.com/easbridge/easbridge/eas/eastest"
 	"github.com/easbridge/easbridge/maildir"
@@ -140,7 +142,16 @@ func newMailFixtures(t *testing.T, names ...string) []*mailFixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		accounts = append(accounts, &account{cfg: accountConfig{Name: name}, mail: st, client: client})
+		state, err := store.Open(ctx, filepath.Join(t.TempDir(), name+".db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { state.Close() })
+		engine, err := bridge.New(bridge.Config{Name: name, Client: client, Store: state, Maildir: st, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accounts = append(accounts, &account{cfg: accountConfig{Name: name}, mail: st, client: client, store: state, engine: engine})
 		fxs = append(fxs, &mailFixture{t: t, srv: srv, mail: st, user: name})
 	}
 	cfg := &config{IMAP: listenConfig{"127.0.0.1:0"}, SMTP: listenConfig{"127.0.0.1:0"}}

@@ -82,7 +82,7 @@ func (s *Server) sendMail(req *request) (*wbxml.Node, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := req.dev
-	if clientID != "" && d.sentIDs[clientID] {
+	if clientID != "" && d.sentIDs[clientID] && !s.cfg.ForgetClientIDs {
 		return fail(composeDuplicate)
 	}
 	if req.cmd != "SendMail" {

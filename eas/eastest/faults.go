@@ -33,6 +33,10 @@ const (
 	// 2.2.2 (110 server error, 111 retry later, 142 not provisioned,
 	// 177 too many devices); commands without a root Status get HTTP 500.
 	FaultStatus
+	// FaultDropAfter serves the request (its effects stay) and then
+	// closes the connection without an answer: the client cannot tell
+	// whether the server acted on it.
+	FaultDropAfter
 )
 
 // Fault is one injected fault. It applies to the next Count requests
@@ -87,17 +91,7 @@ func (s *Server) takeFault(cmd string) *Fault {
 func (f *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
 	switch f.Kind {
 	case FaultDrop:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic(http.ErrAbortHandler)
-		}
-		conn, buf, err := hj.Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.ms-sync.wbxml\r\nContent-Length: 1000\r\n\r\n\x03\x01")
-		_ = buf.Flush()
-		_ = conn.Close()
+		dropConn(w)
 		return true
 	case FaultHTTP:
 		st := f.Status
@@ -123,6 +117,22 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// dropConn hijacks the connection and closes it after writing part of a
+// response, so the client sees a broken answer.
+func dropConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.ms-sync.wbxml\r\nContent-Length: 1000\r\n\r\n\x03\x01")
+	_ = buf.Flush()
+	_ = conn.Close()
 }
 
 // cut returns how many of n bytes a FaultTruncate keeps.

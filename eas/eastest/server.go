@@ -66,6 +66,11 @@ type Config struct {
 	// Exchange and SOGo do; by default such a Sync gets a full answer
 	// with new keys.
 	EmptySyncWhenUnchanged bool
+	// ForgetClientIDs sends a message submitted again with a ClientId
+	// already used, as a server that keeps no ClientIds does (MS-ASCMD
+	// leaves recognising them to the server); by default the second
+	// submission gets status 118 (MessagePreviouslySent).
+	ForgetClientIDs bool
 	// AutodiscoverURL is the ActiveSync URL that POX Autodiscover
 	// (POST .../autodiscover/autodiscover.xml) hands out; by default the
 	// server's own address.
@@ -376,6 +381,10 @@ func (s *Server) dispatch(req *request) {
 // write encodes resp (nil: an empty 200 answer) and applies a truncation
 // fault if one is pending for this request.
 func (s *Server) write(req *request, resp *wbxml.Node) {
+	if f := req.fault; f != nil && f.Kind == FaultDropAfter {
+		dropConn(req.w)
+		return
+	}
 	if resp == nil {
 		req.w.WriteHeader(http.StatusOK)
 		return
