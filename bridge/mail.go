@@ -149,7 +149,7 @@ func (e *Engine) fromServerMail(ctx context.Context, st *collSync, ch eas.Server
 		return err
 	}
 	if !adopted {
-		if key, err = e.deliverOnce(ctx, c, folder, ch.ServerID, body, flags); err != nil {
+		if key, err = e.deliverOnce(ctx, c, folder, ch.ServerID, mid, body, flags); err != nil {
 			return fmt.Errorf("bridge: delivering %s: %w", ch.ServerID, err)
 		}
 	}

@@ -48,3 +48,58 @@ func TestDeliverBesideMovedInMessageWithSameID(t *testing.T) {
 		t.Errorf("quarantined: %v %v", q, err)
 	}
 }
+
+// The same when the moved-in file is not mapped yet (its move's answer
+// was lost, or a kill came before the mapping was committed): the new
+// message is not taken for it, since its Message-ID differs; a file of
+// the same id and Message-ID (this message delivered before a kill) is
+// taken, not delivered twice.
+func TestDeliverBesideUnmappedFileWithSameID(t *testing.T) {
+	t.Parallel()
+	v, md := newMailEnv(t)
+	ctx := context.Background()
+	v.syncOnce()
+	id, err := v.srv.DeliverMail("alice", mailMsg(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := md.Deliver(ctx, maildir.Inbox, id, bytes.NewReader(mailMsg(2)), maildir.Seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	c, err := v.st.CollectionByName(ctx, inboxName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := v.st.ItemByServerID(ctx, c.ID, id)
+	if err != nil || item.LocalID == string(moved) || item.MessageID != "<m1@example.net>" {
+		t.Fatalf("the new message maps to %q %q (%v), want a file of its own", item.LocalID, item.MessageID, err)
+	}
+	if r, err := md.OpenMessage(ctx, maildir.Inbox, maildir.Key(item.LocalID)); err != nil {
+		t.Fatal(err)
+	} else {
+		var b bytes.Buffer
+		b.ReadFrom(r)
+		r.Close()
+		if !bytes.Equal(b.Bytes(), mailMsg(1)) {
+			t.Errorf("the new message's file holds another message:\n%s", b.Bytes())
+		}
+	}
+	// A redelivery: the file this message got before a kill is reused.
+	id3, err := v.srv.DeliverMail("alice", mailMsg(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	early, err := md.Deliver(ctx, maildir.Inbox, id3, bytes.NewReader(mailMsg(3)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.syncOnce()
+	if item, err := v.st.ItemByServerID(ctx, c.ID, id3); err != nil || item.LocalID != string(early) {
+		t.Errorf("the redelivered message maps to %q (%v), want the file delivered before: %q", item.LocalID, err, early)
+	}
+	if list, err := md.List(ctx, maildir.Inbox); err != nil || len(list) != 3 {
+		t.Errorf("inbox holds %d messages (%v), want 3", len(list), err)
+	}
+}
