@@ -25,7 +25,24 @@ func main() {
 	runs := flag.Int("runs", 15, "measured runs per request")
 	warmups := flag.Int("warmups", 2, "unmeasured runs before them")
 	only := flag.String("only", "", "comma-separated servers to run (default all)")
+	reqs := flag.String("requests", "", "comma-separated words; only requests whose name holds one are measured (default all)")
 	flag.Parse()
+	if *reqs != "" {
+		var keep []string
+		for _, name := range allRequests {
+			for _, w := range strings.Split(*reqs, ",") {
+				if w != "" && strings.Contains(name, w) {
+					keep = append(keep, name)
+					break
+				}
+			}
+		}
+		if len(keep) == 0 {
+			fmt.Fprintf(os.Stderr, "bench-dav: no request matches -requests %q\n", *reqs)
+			os.Exit(2)
+		}
+		requests = keep
+	}
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "bench-dav: -easbridge is required")
 		os.Exit(2)
@@ -91,7 +108,7 @@ type result struct {
 	load    time.Duration
 }
 
-var requests = []string{
+var allRequests = []string{
 	"PROPFIND Depth 1 (10,000 events)",
 	"PROPFIND Depth 1 (5,000 contacts)",
 	"calendar-query, one month",
@@ -103,6 +120,9 @@ var requests = []string{
 
 const propfindBody = `<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop>` +
 	`<d:resourcetype/><d:getetag/><d:getcontenttype/></d:prop></d:propfind>`
+
+// requests are the requests measured: allRequests, or those -requests picks.
+var requests = allRequests
 
 func queryBody() string {
 	return `<?xml version="1.0" encoding="utf-8"?><c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">` +
@@ -166,17 +186,17 @@ func measure(s *server, runs, warmups int) (result, error) {
 			var code int
 			var err error
 			switch name {
-			case requests[0]:
+			case allRequests[0]:
 				d, body, code, err = s.do("PROPFIND", s.cal, propfindBody, xmlHdr)
-			case requests[1]:
+			case allRequests[1]:
 				d, body, code, err = s.do("PROPFIND", s.book, propfindBody, xmlHdr)
-			case requests[2]:
+			case allRequests[2]:
 				d, body, code, err = s.do("REPORT", s.cal, queryBody(), xmlHdr)
-			case requests[3]:
+			case allRequests[3]:
 				d, body, code, err = s.do("REPORT", s.cal, multigetBody(s), xmlHdr)
-			case requests[4]:
+			case allRequests[4]:
 				d, body, code, err = s.do("REPORT", s.cal, syncBody(""), xmlHdr)
-			case requests[5]:
+			case allRequests[5]:
 				// Untimed: fetch a token, change one event; timed: the sync.
 				_, tb, _, err2 := s.do("REPORT", s.cal, syncBody(""), xmlHdr)
 				m := tokenRE.FindSubmatch(tb)
@@ -189,7 +209,7 @@ func measure(s *server, runs, warmups int) (result, error) {
 					return r, fmt.Errorf("change PUT: %d %v", c, err)
 				}
 				d, body, code, err = s.do("REPORT", s.cal, syncBody(string(m[1])), xmlHdr)
-			case requests[6]:
+			case allRequests[6]:
 				putN++
 				i := numEvents + putN
 				d, body, code, err = s.do("PUT", s.cal+eventName(i), string(event(i, 0)),
