@@ -285,9 +285,15 @@ func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
-// SetMeta sets an account-wide value.
+// SetMeta sets an account-wide value; "" removes it (Meta reads "" for
+// an unset key), so keys made per item, such as an unsettled send's, do
+// not pile up.
 func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		if value == "" {
+			_, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, key)
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 		return err

@@ -179,4 +179,15 @@ func TestMeta(t *testing.T) {
 	if v, _ := s.Meta(ctx, "foldersync"); v != "2" {
 		t.Errorf("meta = %q, want 2", v)
 	}
+	// "" removes the row: per-item keys do not pile up.
+	if err := s.SetMeta(ctx, "foldersync", ""); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'foldersync'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("meta rows after setting \"\": %d (%v), want 0", n, err)
+	}
+	if v, err := s.Meta(ctx, "foldersync"); err != nil || v != "" {
+		t.Errorf("meta after setting \"\" = %q, %v", v, err)
+	}
 }
