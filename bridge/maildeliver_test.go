@@ -13,20 +13,28 @@ import (
 // folder; when the server (SOGo: per-folder IMAP UIDs) gives a new message
 // of this folder the same ServerId, that message is delivered beside it,
 // not taken for it (which failed its mapping and quarantined it).
-func TestDeliverBesideMovedInMessageWithSameID(t *testing.T) {
-	t.Parallel()
-	v, md := newMailEnv(t)
-	ctx := context.Background()
+// movedIn is a synced mail env with a new server message (mailMsg(1),
+// ServerId id) and, in the Inbox, a file of another message (mailMsg(2))
+// carrying the same id, as a message moved in from another folder does.
+func movedIn(t *testing.T) (v *env, md *maildir.Store, id string, moved maildir.Key) {
+	t.Helper()
+	v, md = newMailEnv(t)
 	v.syncOnce()
 	id, err := v.srv.DeliverMail("alice", mailMsg(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The moved-in file: another item's, carrying the same id.
-	moved, err := md.Deliver(ctx, maildir.Inbox, id, bytes.NewReader(mailMsg(2)), maildir.Seen)
+	moved, err = md.Deliver(context.Background(), maildir.Inbox, id, bytes.NewReader(mailMsg(2)), maildir.Seen)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, md, id, moved
+}
+
+func TestDeliverBesideMovedInMessageWithSameID(t *testing.T) {
+	t.Parallel()
+	v, md, id, moved := movedIn(t)
+	ctx := context.Background()
 	c, err := v.st.CollectionByName(ctx, inboxName)
 	if err != nil {
 		t.Fatal(err)
@@ -56,17 +64,8 @@ func TestDeliverBesideMovedInMessageWithSameID(t *testing.T) {
 // taken, not delivered twice.
 func TestDeliverBesideUnmappedFileWithSameID(t *testing.T) {
 	t.Parallel()
-	v, md := newMailEnv(t)
+	v, md, id, moved := movedIn(t)
 	ctx := context.Background()
-	v.syncOnce()
-	id, err := v.srv.DeliverMail("alice", mailMsg(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	moved, err := md.Deliver(ctx, maildir.Inbox, id, bytes.NewReader(mailMsg(2)), maildir.Seen)
-	if err != nil {
-		t.Fatal(err)
-	}
 	v.syncOnce()
 	c, err := v.st.CollectionByName(ctx, inboxName)
 	if err != nil {
