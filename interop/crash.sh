@@ -100,25 +100,11 @@ proxy_ctl() { curl -fsS "http://$PROXY/_faultproxy/$1"; }
 DAVPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 OURS="http://127.0.0.1:$DAVPORT/"
 export CRASH_DAV_USER=crash CRASH_DAV_PASSWORD=davpw
-cat >"$T/config.toml" <<CONF
-[dav]
-listen = "127.0.0.1:$DAVPORT"
-password_command = "echo davpw"
-[imap]
+source interop/lib/config.sh
+bridge_config crash "http://$PROXY$EAS_PATH" "127.0.0.1:$DAVPORT" '[imap]
 listen = "off"
 [smtp]
-listen = "off"
-[[account]]
-name = "crash"
-url = "http://$PROXY$EAS_PATH"
-username = "$EAS_USER"
-password_command = "printf '%s' '$EAS_PASSWORD'"
-email = "$EAS_EMAIL"
-state_dir = "$T/state"
-maildir = "$T/mail"
-calendar_age = "all"
-mail_age = "all"
-CONF
+listen = "off"' >"$T/config.toml"
 
 # rand_ms LO HI: a random delay from the seeded generator.
 rand_ms() { echo $(($1 + (RANDOM * 32768 + RANDOM) % ($2 - $1 + 1))); }

@@ -72,21 +72,8 @@ for i in 0 1 2 3 4; do mail "m$i" | interop/easserver/deliver "$EAS_EMAIL" || fa
 interop/easserver/prime "$EAS_USER" >/dev/null 2>&1 || fail "prime"
 sleep 1
 
-cat >"$T/config.toml" <<CONF
-[dav]
-listen = "127.0.0.1:0"
-password_command = "echo davpw"
-[[account]]
-name = "interop"
-url = "$EAS_URL"
-username = "$EAS_USER"
-password_command = "printf '%s' '$EAS_PASSWORD'"
-email = "$EAS_EMAIL"
-state_dir = "$T/state"
-maildir = "$T/mail"
-calendar_age = "all"
-mail_age = "all"
-CONF
+source interop/lib/config.sh
+bridge_config interop "$EAS_URL" 127.0.0.1:0 >"$T/config.toml"
 M="$T/mail"
 if "$T/easbridge" --config "$T/config.toml" sync --once >"$T/sync.out" 2>&1; then
 	pass "sync --once"

@@ -65,21 +65,8 @@ else
 	finish
 fi
 
-cat >"$T/config.toml" <<CONF
-[dav]
-listen = "127.0.0.1:0"
-password_command = "echo davpw"
-[[account]]
-name = "interop"
-url = "$EAS_URL"
-username = "$EAS_USER"
-password_command = "printf '%s' '$EAS_PASSWORD'"
-email = "$EAS_EMAIL"
-state_dir = "$T/state"
-maildir = "$T/mail"
-calendar_age = "all"
-mail_age = "all"
-CONF
+source interop/lib/config.sh
+bridge_config interop "$EAS_URL" 127.0.0.1:0 >"$T/config.toml"
 
 sync_once() {
 	local start end
